@@ -4,9 +4,10 @@ options, built once at the edge (CLI, app factory, tests) and passed down."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -24,6 +25,8 @@ class Settings:
     queries_dir: Path = PROJECT_ROOT / "queries"
     # The built stores live here: builds/<id>/ and a `current` symlink switched atomically.
     store_dir: Path = PROJECT_ROOT / "var" / "store"
+    # An http(s) SPARQL 1.1 endpoint to query instead of the local build (empty: local).
+    store_url: str = ""
     # Where npm installs the official découpage administratif.
     territories_dir: Path = (
         PROJECT_ROOT / "node_modules" / "@etalab" / "decoupage-administratif" / "data"
@@ -43,7 +46,7 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then ESSGRAPH_<FIELD> variables, then explicit overrides (None = unset)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -58,7 +61,7 @@ class Settings:
         settings.check()
         return settings
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def check(self) -> None:

@@ -118,3 +118,17 @@ class NotFound(EssgraphError):
 
 class NotAcceptable(EssgraphError):
     code, status = "NOT_ACCEPTABLE", 406
+
+
+class ReferenceDataInvalid(EssgraphError):
+    """A file of the official territorial reference that does not parse or lacks a field:
+    `where` is "file:line:column" or the file."""
+
+    code, status = "REFERENCE_INVALID", 500
+
+
+class DataLayoutError(EssgraphError):
+    """A data file that cannot be placed in a named graph (triple format without NNN_ prefix,
+    default-graph statements)."""
+
+    code, status = "DATA_LAYOUT", 400

@@ -1,0 +1,44 @@
+# essgraph — set-up, main job and tests on a fresh Debian 12 with Python 3.11 and Node/npm.
+#   make run    set up, build the knowledge graph, serve it from the embedded store
+#   make test   set up and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TERRITORIES := node_modules/@etalab/decoupage-administratif/data/communes.json
+
+.PHONY: setup run build serve test lint bench clean
+
+setup: $(STAMP) $(TERRITORIES)
+
+# Python packages: the pinned direct dependencies (pyproject.toml) within the tested set
+# of all versions (constraints.txt).
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+# Official territorial reference (npm @etalab/decoupage-administratif, version pinned in
+# package.json; .npmrc keeps npm from writing a lock file).
+$(TERRITORIES): package.json
+	npm install --no-audit --no-fund
+	touch $@
+
+build: setup
+	$(BIN)/essgraph build
+
+run: build
+	$(BIN)/essgraph serve
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var .pytest_cache
