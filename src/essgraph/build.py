@@ -95,12 +95,21 @@ def graph_for_data(path: Path) -> str | None:
 
 def load_sources(settings: Settings, files: Sequence[Path] | None = None) -> Loaded:
     """The ontology into graph:ontologie, and the data files (default: the data folder)."""
-    ontology_files = sorted(Path(settings.ontology_dir).glob("*.ttl"))
-    files = list(files) if files is not None else data_files(settings.data_dir)
+    ontology_files = [_shown(p) for p in sorted(Path(settings.ontology_dir).glob("*.ttl"))]
+    files = [_shown(p) for p in (files if files is not None else data_files(settings.data_dir))]
     ontology_quads, _ = load.load_paths(ontology_files, graph_for=lambda _p: vocab.GRAPH_ONTOLOGY)
     data_quads, origin = load.load_paths(files, graph_for=graph_for_data)
     _refuse_default_graph(data_quads, origin)
     return Loaded(list(ontology_quads) + list(data_quads), list(data_quads), origin, files)
+
+
+def _shown(path: Path) -> Path:
+    """The path relative to the working directory when it is below it, so that errors and
+    reports say "data/002_dijon.trig:12:5" rather than a long absolute path."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(path)
 
 
 def _refuse_default_graph(quads: Iterable[ox.Quad], origin: dict[str, str]) -> None:
@@ -185,7 +194,7 @@ def build(settings: Settings, *, progress: Progress = lambda s: None) -> BuildSu
     with clock("reason"):
         progress("reason: materialising inferences")
         stats = reason.materialise(dataset)
-        progress(f"reason: {stats}")
+        progress(f"reason: {_describe(stats)}")
     with clock("validate"):
         progress("validate: running the shapes")
         report = check(settings, dataset, loaded, used)
@@ -210,7 +219,7 @@ def build(settings: Settings, *, progress: Progress = lambda s: None) -> BuildSu
             progress(f"store: removed {len(removed)} old build(s)")
     summary.seconds = clock.seconds
     summary.territories_scope = settings.territories_scope
-    summary.reasoning = str(stats)
+    summary.reasoning = _describe(stats)
     summary.peak_rss_mb = peak_rss_mb()
     return summary
 
@@ -269,6 +278,11 @@ def _counts(result: Any, strip: str, prefix: str = "") -> dict[str, int]:
         name = key.value
         out[prefix + name[len(strip):] if name.startswith(strip) else name] = int(n.value)
     return out
+
+
+def _describe(stats: Any) -> str:
+    total = getattr(stats, "total", None)
+    return str(stats) if total is None else f"{total} statements inferred"
 
 
 def peak_rss_mb() -> float:

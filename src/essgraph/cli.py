@@ -198,7 +198,7 @@ def export(fmt: str, output: Path | None, store_dir: Path | None) -> None:
     settings = _settings(store_dir=store_dir)
     with open_store(settings) as store:
         if output is None:
-            store.dump(click.get_binary_stream("stdout"), fmt)
+            store.dump(sys.stdout.buffer, fmt)
         else:
             with open(output, "wb") as f:
                 store.dump(f, fmt)

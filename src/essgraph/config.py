@@ -40,6 +40,8 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_request_bytes: int = 1_000_000
+    # Worker processes running SPARQL queries, per web process (killed at query_timeout).
+    query_workers: int = 2
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000/"

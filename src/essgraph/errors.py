@@ -132,3 +132,9 @@ class DataLayoutError(EssgraphError):
     default-graph statements)."""
 
     code, status = "DATA_LAYOUT", 400
+
+
+class ShapesError(EssgraphError):
+    """SHACL shapes the validator cannot use (a malformed constraint): `where` is the shape."""
+
+    code, status = "SHAPES_INVALID", 500

@@ -111,7 +111,7 @@ def syntax_error(e: SyntaxError) -> QueryError:
     at = _SYNTAX_AT.search(text)
     if not at:
         return QueryError(f"the query does not parse: {text}")
-    message = text[at.end():] or text
+    message = " ".join(text[at.end():].split()) or text
     return QueryError(
         f"the query does not parse: {message}",
         where=f"line {at.group(1)}, column {at.group(2)}",
