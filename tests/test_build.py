@@ -120,3 +120,23 @@ def test_validate_files_without_building(settings: Settings) -> None:
     bad = BUILD_DATA / "invalid" / "001_invalid.trig"
     assert not validate_files(settings, [bad]).conforms
     assert not (settings.store_dir / "current").exists()
+
+
+def test_validation_sees_the_same_statements_in_both_scopes(settings: Settings) -> None:
+    """In the "all" scope pySHACL gets what a "used" build holds, not the whole reference."""
+    from essgraph import reason, territories
+    from essgraph.build import load_sources, territory_quads, validation_quads
+
+    loaded = load_sources(settings)
+    used = territories.territories_used(loaded.data_quads)
+    seen = {}
+    for scope in ("used", "all"):
+        scoped = settings.with_(territories_scope=scope)
+        dataset = ox.Store()
+        dataset.extend(loaded.quads)
+        dataset.extend(territory_quads(scoped, used))
+        reason.materialise(dataset)
+        seen[scope] = set(validation_quads(dataset, scoped, used))
+        if scope == "all":
+            assert len(dataset) > len(seen["all"])  # Chenôve and its inferences were cut
+    assert seen["all"] == seen["used"]

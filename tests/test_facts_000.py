@@ -90,7 +90,7 @@ def test_afterwork_at_the_shadok_in_march_2023():
     rows = select(f"""SELECT ?name ?d ?commune WHERE {{
         {EVENT} a/rdfs:subClassOf* ess:Event ; skos:prefLabel ?name ;
             schema:startDate ?d ; schema:location essid:lieu\\/shadok ;
-            schema:about {PACTE} .
+            schema:about {PACTE} ; schema:superEvent essid:evenement\\/afterworks-du-pacte .
         essid:lieu\\/shadok ess:locatedIn ?commune . }}""")
     assert rows == [{"name": "Ça bouge Okoté de chez vous", "d": "2023-03",
                      "commune": ID + "territoire/commune/67482"}]
@@ -182,7 +182,9 @@ def test_singa_campaign_on_jcdecaux_screens_since_26_june_2023():
 
 def test_saffron_tasting_on_9_may_2023_at_kaleidoscoop_opening():
     assert ask(f"""ASK {{ ?d schema:organizer {SINGA} ; schema:startDate "2023-05-09"^^xsd:date ;
-        schema:superEvent ?o . ?o schema:about essid:organisation\\/kaleidoscoop . }}""")
+        schema:superEvent ?o . ?o schema:mentions essid:organisation\\/kaleidoscoop . }}""")
+    assert ask("""ASK { essid:organisation\\/kaleidoscoop ess:milestone ?m .
+        ?m ess:milestoneType concept:type-jalon\\/ouverture ; ess:date "2023-05-09"^^xsd:date . }""")
     assert ask("""ASK { essid:organisation\\/kaleidoscoop skos:altLabel "Kaléidoscoop"@fr }""")
 
 

@@ -102,7 +102,7 @@ def test_event_is_part_of_the_17th_edition_of_the_mois_de_l_ess():
 def test_event_has_two_parts_and_an_audience():
     parts = values(f"SELECT ?p WHERE {{ ?p schema:superEvent {EVENT} }}")
     assert len(parts) == 2
-    assert values(f"SELECT ?a WHERE {{ {EVENT} ess:audience ?a }}") == {
+    assert values(f"SELECT ?a WHERE {{ {EVENT} ess:targetAudience ?a }}") == {
         "Acteurs de l'ESS, agents et élus"}
 
 
@@ -118,6 +118,8 @@ def test_co_organisation_partnership():
 def test_round_table_animators():
     names = values(f"""SELECT ?n WHERE {{ {ROUND_TABLE} ess:animator ?p . ?p foaf:name ?n }}""")
     assert names == {"Delphine Lambert", "Anne-Laure Federici"}
+    assert ask(f"""ASK {{ ?p a ess:Partnership ; ess:party {PES21} , {RTES} ;
+        ess:nature concept:nature-partenariat\\/co-animation ; ess:relatedTo {ROUND_TABLE} }}""")
     assert ask("""ASK { essid:personne\\/anne-laure-federici ess:holdsRole ?r .
         ?r org:organization essid:organisation\\/rtes }""")
     assert ask("""ASK { essid:personne\\/delphine-lambert ess:holdsRole ?r .
@@ -201,7 +203,7 @@ def test_ccom_finances_and_accompanies_la_boucle_for_three_years():
     natures = {r["nature"].rsplit("/", 1)[1] for r in _partnerships(CCOM, BOUCLE)}
     assert natures == {"financement", "accompagnement"}
     assert ask(f"""ASK {{ ?p ess:provider {CCOM} ; ess:recipient {BOUCLE} .
-        ?i a ess:Indicator ; ess:subject ?p ; ess:value 3 ; ess:unit concept:unite\\/an . }}""")
+        ?i a ess:Indicator ; ess:subject ?p ; ess:value 3 ; ess:unit concept:unite\\/annee . }}""")
     assert ask(f"""ASK {{ ?p ess:provider {CCOM} ; ess:recipient {BOUCLE} ;
         ess:relatedTo {GBFC} }}""")
     assert ask(f"""ASK {{ {CCOM} skos:altLabel "CCOM"@fr ,

@@ -86,6 +86,8 @@ def test_three_axes_with_their_names():
         ("2", "Axe 2 : Innovation Sociale de l'ESS"),
         ("3", "Axe 3 : Les enjeux immobiliers de l'ESS"),
     ]
+    assert ask(f"""ASK {{ ?i a ess:Indicator ; ess:subject {ROADMAP} ; ess:value 3 ;
+        ess:measure concept:mesure\\/axes }}""")
 
 
 def test_actions_per_axis():

@@ -157,12 +157,15 @@ def jsonld_with_remote_context(port: int) -> bytes:
 
 
 def rdfxml_with_external_entity(port: int) -> bytes:
-    return b"""<?xml version="1.0"?>
+    return (
+        b"""<?xml version="1.0"?>
 <!DOCTYPE rdf:RDF [ <!ENTITY remote SYSTEM "http://127.0.0.1:%d/entity"> ]>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">
   <rdf:Description rdf:about="http://example.org/a"><ex:p>&remote;</ex:p></rdf:Description>
 </rdf:RDF>
-""" % port
+"""
+        % port
+    )
 
 
 def test_remote_jsonld_context_is_refused_without_connecting(
@@ -186,7 +189,8 @@ def test_remote_jsonld_context_is_refused_without_connecting(
     ],
 )
 def test_remote_context_anywhere_is_refused(listener: CountingListener, context: str) -> None:
-    doc = '{"@context": %s, "@id": "http://example.org/a"}' % context.format(port=listener.port)
+    remote = context.format(port=listener.port)
+    doc = f'{{"@context": {remote}, "@id": "http://example.org/a"}}'
     with pytest.raises(UnsafeInput):
         parse_bytes(doc.encode(), ox.RdfFormat.JSON_LD, name="upload.jsonld")
     assert listener.connections == 0
@@ -213,3 +217,9 @@ def test_parsers_fetch_nothing_even_without_the_prescan(
     with pytest.raises(RdfSyntaxError):
         parse_bytes(rdfxml_with_external_entity(listener.port), ox.RdfFormat.RDF_XML, name="x")
     assert listener.connections == 0
+
+
+def test_jsonld_nested_beyond_checking_is_refused() -> None:
+    deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+    with pytest.raises(UnsafeInput):
+        parse_bytes(deep, ox.RdfFormat.JSON_LD, name="deep.jsonld")

@@ -402,13 +402,12 @@ def test_timeout_kills_the_query_and_others_are_served(web_store):
         thread = threading.Thread(target=run_slow)
         thread.start()
         time.sleep(0.2)
-        started = time.perf_counter()
         r = client.get("/sparql", query_string={"query": LABELS})
         assert r.status_code == 200 and len(labels(r)) == 2
-        assert time.perf_counter() - started < 0.8  # served while the slow one runs
+        assert thread.is_alive()  # served while the slow one still runs
         thread.join(10)
         assert_error(slow["response"], 503, "QUERY_TIMEOUT")
-        assert 1.0 <= slow["seconds"] < 3.0
+        assert 1.0 <= slow["seconds"] < 5.0
         # the killed worker was replaced: both can serve again
         for _ in range(4):
             assert client.get("/sparql", query_string={"query": ASK_POLE}).status_code == 200

@@ -89,9 +89,9 @@ def test_pruning_keeps_the_current_build(tmp_path: Path) -> None:
     assert list_builds(tmp_path) == [dirs[0]]
 
 
-def test_open_store_has_a_seam_for_a_remote_endpoint(settings: Settings) -> None:
+def test_open_store_refuses_a_store_url_that_is_no_endpoint(settings: Settings) -> None:
     with pytest.raises(ConfigError) as info:
-        open_store(settings.with_(store_url="http://127.0.0.1:8890/sparql"))
+        open_store(settings.with_(store_url="/var/lib/virtuoso"))
     assert info.value.where == "ESSGRAPH_STORE_URL"
 
 

@@ -131,23 +131,35 @@ def territory_quads(settings: Settings, used: set[str]) -> Iterator[ox.Quad]:
 def validation_quads(
     dataset: ox.Store, settings: Settings, used: set[str]
 ) -> Iterator[ox.Quad]:
-    """The quads pySHACL checks (see the module docstring for why not the whole reference)."""
+    """The quads pySHACL checks: the same as a build in the "used" scope would hold.
+
+    In the "all" scope, the reference and the inferences are cut down to what is said
+    about the data's resources and the territories the data names (with what contains
+    them), leaving out every statement that mentions another territory (see the module
+    docstring for why).
+    """
     if settings.territories_scope != "all":
         yield from dataset
         return
-    kept = {
-        q.subject for q in territories.reference_quads(settings.territories_dir, only=used)
-    }
-    reference = {
-        q.subject
-        for q in dataset.quads_for_pattern(None, None, None, ox.NamedNode(vocab.GRAPH_TERRITORIES))
-    }
-    skip = reference - kept
-    reference_graphs = {vocab.GRAPH_TERRITORIES, vocab.GRAPH_INFERENCES}
-    for q in dataset:
-        if q.subject in skip and getattr(q.graph_name, "value", None) in reference_graphs:
+    reference_graph = ox.NamedNode(vocab.GRAPH_TERRITORIES)
+    cut = {reference_graph, ox.NamedNode(vocab.GRAPH_INFERENCES)}
+    kept = {q.subject for q in territories.reference_quads(settings.territories_dir, only=used)}
+    reference = {q.subject for q in dataset.quads_for_pattern(None, None, None, reference_graph)}
+    left_out = reference - kept
+    mentioned: set[Any] = set(kept)
+    for graph in dataset.named_graphs():
+        if graph in cut:
             continue
-        yield q
+        for q in dataset.quads_for_pattern(None, None, None, graph):
+            mentioned.update((q.subject, q.object))
+            yield q
+    for graph in cut:
+        for subject in mentioned - left_out:
+            if isinstance(subject, ox.Literal):
+                continue
+            for q in dataset.quads_for_pattern(subject, None, None, graph):
+                if q.object not in left_out:
+                    yield q
 
 
 def check(settings: Settings, dataset: ox.Store, loaded: Loaded, used: set[str]) -> Any:
@@ -178,7 +190,7 @@ def build(settings: Settings, *, progress: Progress = lambda s: None) -> BuildSu
     Raises the stage's error (RdfSyntaxError, DataLayoutError, ReferenceDataMissing,
     ValidationFailed with the report, StoreError) and leaves `current` as it was.
     """
-    clock = _Clock()
+    clock = _Clock(progress)
     with clock("load"):
         progress("load: reading ontology and data files")
         loaded = load_sources(settings)
@@ -293,8 +305,9 @@ def peak_rss_mb() -> float:
 class _Clock:
     """Seconds per named stage, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress) -> None:
         self.seconds: dict[str, float] = {}
+        self.progress = progress
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -303,3 +316,4 @@ class _Clock:
             yield
         finally:
             self.seconds[stage] = round(time.perf_counter() - start, 3)
+            self.progress(f"{stage}: {self.seconds[stage]:.1f} s")

@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .config import Settings
-from .errors import EssgraphError, ParameterError
+from .errors import EssgraphError, ParameterError, ValidationFailed
 from .store import EXPORT_FORMATS, open_store
 from .store.results import to_csv, to_json, to_table
 
@@ -111,7 +111,14 @@ def build(territories: str | None, store_dir: Path | None) -> None:
     from .build import build as run_build
 
     settings = _settings(territories_scope=territories, store_dir=store_dir)
-    summary = run_build(settings, progress=_progress)
+    try:
+        summary = run_build(settings, progress=_progress)
+    except ValidationFailed as e:
+        if e.report is not None:
+            from .validate import render
+
+            click.echo(render(e.report), err=True)
+        raise
     click.echo(_render_summary(summary))
 
 

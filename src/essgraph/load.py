@@ -130,9 +130,12 @@ def _refuse_xml_declarations(data: bytes, name: str) -> None:
 def _refuse_remote_contexts(data: bytes, name: str) -> None:
     try:
         document = json.loads(data)
+        contexts = list(_context_references(document))
     except (ValueError, UnicodeDecodeError):
         return  # not JSON: the parser reports where, and it fetches nothing
-    for context in _context_references(document):
+    except RecursionError:
+        raise UnsafeInput("JSON-LD nested too deeply to be checked", where=name) from None
+    for context in contexts:
         if context not in ALLOWED_CONTEXTS:
             raise UnsafeInput(
                 f"JSON-LD remote context {context!r} is refused: only contexts shipped with "

@@ -34,7 +34,6 @@ import pyoxigraph as ox
 from . import vocab
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Triple = tuple[Term, ox.NamedNode, Term]
 
 RDF_TYPE = ox.NamedNode(vocab.RDF + "type")
 _SUBCLASS = ox.NamedNode(vocab.RDFS + "subClassOf")
@@ -154,9 +153,7 @@ def read_schema(store: ox.Store, graphs: list[ox.NamedNode]) -> Schema:
         pairs(_SUBCLASS) + equivalent_classes + [(b, a) for a, b in equivalent_classes]
     )
     superproperties = _strict_closure(
-        pairs(_SUBPROPERTY)
-        + equivalent_properties
-        + [(b, a) for a, b in equivalent_properties]
+        pairs(_SUBPROPERTY) + equivalent_properties + [(b, a) for a, b in equivalent_properties]
     )
     inverses: dict[ox.NamedNode, set[ox.NamedNode]] = defaultdict(set)
     for p, q in pairs(_INVERSE):

@@ -14,6 +14,7 @@ shapes or data: an :class:`~essgraph.errors.EssgraphError`).
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib import RDF, SH, BNode, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from . import vocab
@@ -132,6 +134,7 @@ def _result(
 
 def _messages(literals: Iterable[Node]) -> list[str]:
     """All messages, the English one first (then untagged, then the others)."""
+
     def rank(lit: Node) -> tuple[int, str]:
         lang = lit.language if isinstance(lit, Literal) else None
         return (0 if lang == "en" else 1 if lang is None else 2, str(lit))
@@ -140,18 +143,37 @@ def _messages(literals: Iterable[Node]) -> list[str]:
 
 
 def _path_str(report: rdflib.Graph, path: Node | None) -> str | None:
-    """An IRI path as is; a complex path (a blank node) in SPARQL property-path syntax."""
+    """An IRI path as the IRI; a complex path (a blank node) in SPARQL property-path
+    syntax, IRIs in angle brackets: ``<…#memberOf>/<…#prefLabel>``."""
     if path is None:
         return None
     if isinstance(path, URIRef):
         return str(path)
-    inverse = report.value(path, SH.inversePath)
-    if inverse is not None:
-        return f"^{_path_str(report, inverse)}"
-    items = list(rdflib.collection.Collection(report, path)) if report.value(path, RDF.first) else []
-    if items:
-        return "/".join(_path_str(report, item) or "" for item in items)
+    return _complex_path(report, path)
+
+
+def _complex_path(report: rdflib.Graph, path: Node) -> str:
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    if report.value(path, RDF.first) is not None:
+        return "/".join(_complex_path(report, step) for step in Collection(report, path))
+    for predicate, template in _PATH_OPERATORS.items():
+        inner = report.value(path, predicate)
+        if inner is not None:
+            if predicate == SH.alternativePath:
+                alternatives = [_complex_path(report, a) for a in Collection(report, inner)]
+                return template.format("|".join(alternatives))
+            return template.format(_complex_path(report, inner))
     return str(path)
+
+
+_PATH_OPERATORS = {
+    SH.inversePath: "^{}",
+    SH.alternativePath: "({})",
+    SH.zeroOrMorePath: "({})*",
+    SH.oneOrMorePath: "({})+",
+    SH.zeroOrOnePath: "({})?",
+}
 
 
 def _shape_name(shapes: rdflib.Graph, shape: Node | None) -> str:
@@ -205,7 +227,7 @@ def _to_dataset(quads: Iterable[ox.Quad], cache: dict[object, Node]) -> rdflib.D
         name = q.graph_name
         if name not in graphs:
             graphs[name] = (
-                result.default_context
+                result.default_graph
                 if isinstance(name, ox.DefaultGraph)
                 else result.graph(_term(name, cache))
             )
@@ -260,7 +282,7 @@ def shorten(iri: str) -> str:
     for prefix, namespace in vocab.PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(vocab.PREFIXES.get(best, "")):
             best = prefix
-    return f"{best}:{iri[len(vocab.PREFIXES[best]):]}" if best else iri
+    return f"{best}:{iri[len(vocab.PREFIXES[best]) :]}" if best else iri
 
 
 def render(report: ValidationReport) -> str:
@@ -270,11 +292,24 @@ def render(report: ValidationReport) -> str:
     return "\n\n".join([*blocks, summary]) + "\n"
 
 
+def _shorten_path(path: str) -> str:
+    if path.startswith("<") or "/<" in path or path.startswith(("^", "(")):
+        return re.sub(r"<([^<>]*)>", lambda m: shorten(m.group(1)), path)
+    return shorten(path)
+
+
+def _shorten_shape(shape: str) -> str:
+    if shape.endswith("]") and "[" in shape:
+        node_shape, path = shape[:-1].split("[", 1)
+        return f"{shorten(node_shape)}[{shorten(path)}]"
+    return shorten(shape)
+
+
 def _render_result(result: ValidationResult) -> str:
-    shape = " ".join(shorten(part) for part in result.source_shape.replace("[", " [").split())
+    shape = _shorten_shape(result.source_shape)
     lines = [
         f"{result.severity}: {shorten(result.focus_node)}",
-        f"  path:    {shorten(result.path) if result.path else '-'}",
+        f"  path:    {_shorten_path(result.path) if result.path else '-'}",
         f"  value:   {shorten(result.value) if result.value is not None else '-'}",
         f"  message: {result.message}",
     ]

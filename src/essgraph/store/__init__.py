@@ -85,18 +85,21 @@ class Store(ABC):
 
 
 def open_store(settings: Settings) -> Store:
-    """The store the settings point at: the current build, or (later) a remote endpoint.
+    """The store the settings point at: the current build, or a remote SPARQL endpoint.
 
-    The seam for the remote backend is here: when `settings.store_url` names an http(s)
-    SPARQL endpoint, a `RemoteStore` will be returned. Until it exists, asking for one is a
-    configuration error rather than a silent fallback to the local build.
+    `settings.store_url` set (sparql+http://host/sparql or http(s)://host/sparql) selects
+    the remote backend, with the query time limit as its HTTP timeout.
     """
     if settings.store_url:
-        raise ConfigError(
-            "a remote SPARQL store is not supported yet; unset ESSGRAPH_STORE_URL to use the "
-            "local build",
-            where="ESSGRAPH_STORE_URL",
-        )
+        from .remote import RemoteStore, is_remote
+
+        if not is_remote(settings.store_url):
+            raise ConfigError(
+                f"{settings.store_url!r} is not a SPARQL endpoint URL; use "
+                "sparql+http://host:port/sparql or http(s)://host:port/sparql",
+                where="ESSGRAPH_STORE_URL",
+            )
+        return RemoteStore(settings.store_url, timeout=settings.query_timeout)
     from .embedded import EmbeddedStore
 
     return EmbeddedStore(current_build(settings.store_dir))

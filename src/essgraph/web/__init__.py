@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Settings
 from ..errors import EssgraphError
 from .metrics import Metrics
-from .pool import QueryPool
+from .pool import QueryPool, RemotePool, make_pool
 
 log = logging.getLogger("essgraph.web")
 
@@ -33,7 +33,7 @@ class Service:
     """What the app holds for its whole life: settings, the query pool, the counters."""
 
     settings: Settings
-    pool: QueryPool
+    pool: QueryPool | RemotePool
     metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
@@ -48,9 +48,10 @@ def service() -> Service:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.load()
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.ensure_ascii = False
-    pool = QueryPool(settings.store_dir, size=settings.query_workers)
+    app.json.sort_keys = False  # errors read {"error", "message", "where"} in that order
+    pool = make_pool(settings)
     app.extensions[EXTENSION] = Service(settings, pool)
     atexit.register(pool.close)
 

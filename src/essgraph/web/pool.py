@@ -14,6 +14,11 @@ the XML formats also carry a comment). Truncating rather than refusing (413) kee
 exploratory queries useful, as the public endpoints people know do (Virtuoso's
 ResultSetMaxRows), while the header says the answer is partial.
 
+In front of a remote store (`settings.store_url`), `make_pool` returns a RemotePool
+instead: no worker processes, the query runs through RemoteStore in the request's thread with
+the time limit as its HTTP timeout (the endpoint stops the query itself: Virtuoso's
+MaxQueryExecutionTime). The same guard, dataset checks, formats and row limit apply.
+
 No Flask here; the worker side imports only the library.
 """
 
@@ -34,7 +39,10 @@ import pyoxigraph as ox
 from .. import errors, vocab
 from ..errors import EssgraphError, QueryTimeout, StoreError
 from ..guard import check_dataset, check_query
+from ..store import AskResult, GraphResult, SelectResult
 from ..store.builds import current_build
+from ..store.remote import RemoteStore
+from ..store.results import to_json
 from .formats import FORMATS, Format
 
 log = logging.getLogger("essgraph.web")
@@ -202,6 +210,53 @@ class _Worker:
         self.conn.close()
 
 
+def make_pool(settings) -> QueryPool | RemotePool:
+    """Worker processes on the local build, or a RemotePool when store_url is set."""
+    if settings.store_url:
+        return RemotePool(RemoteStore(settings.store_url, timeout=settings.query_timeout))
+    return QueryPool(settings.store_dir, size=settings.query_workers)
+
+
+class RemotePool:
+    """QueryPool's interface over a RemoteStore; the HTTP timeout is the time limit."""
+
+    def __init__(self, store: RemoteStore):
+        self.store = store
+
+    def run(self, job: QueryJob, timeout: float) -> QueryAnswer:
+        parsed = check_query(job.sparql, base_iri=job.base_iri)
+        fmt = FORMATS[job.format]
+        if fmt.results == parsed.is_graph:
+            raise errors.NotAcceptable(
+                f"a {parsed.kind.upper()} query cannot be answered as {fmt.media_type}",
+                where="format",
+            )
+        graphs = set(self.store.graphs())
+        dataset: dict = {}
+        if job.default_graphs is not None or job.named_graphs is not None:
+            check_dataset(job.default_graphs or (), graphs, where="default-graph-uri")
+            check_dataset(job.named_graphs or (), graphs, where="named-graph-uri")
+            dataset = {"default_graphs": job.default_graphs or (),
+                       "named_graphs": job.named_graphs or ()}
+        elif parsed.names_dataset:
+            check_dataset(parsed.from_graphs, graphs, where="FROM")
+            check_dataset(parsed.from_named, graphs, where="FROM NAMED")
+        result = self.store.query(job.sparql, base_iri=job.base_iri, **dataset)
+        if isinstance(result, GraphResult):
+            raw: object = result.triples
+        else:
+            assert isinstance(result, SelectResult | AskResult)
+            raw = ox.parse_query_results(to_json(result), format=ox.QueryResultsFormat.JSON)
+        body, rows, truncated = serialise(raw, fmt, job.max_rows)
+        return QueryAnswer(body, parsed.kind, rows, truncated, "remote")
+
+    def info(self, timeout: float) -> StoreInfo:
+        return StoreInfo("remote", self.store.count_triples(), self.store.graphs())
+
+    def close(self) -> None:
+        self.store.close()
+
+
 # --- the worker side -------------------------------------------------------------------
 
 
@@ -302,7 +357,9 @@ class Engine:
 
 
 def serialise(
-    raw: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: Format, max_rows: int
+    raw: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple],
+    fmt: Format,
+    max_rows: int,
 ) -> tuple[bytes, int, bool]:
     """(bytes, rows, truncated) with pyoxigraph's serialisers, cut after `max_rows` rows.
 
@@ -311,7 +368,7 @@ def serialise(
     """
     if isinstance(raw, ox.QueryBoolean):
         return raw.serialize(format=fmt.ox_format), 1, False
-    if isinstance(raw, ox.QueryTriples):
+    if isinstance(raw, ox.QueryTriples | list):
         triples = list(islice(raw, max_rows + 1))
         truncated = len(triples) > max_rows
         del triples[max_rows:]
