@@ -60,8 +60,18 @@ def indicator(slug: str) -> dict[str, str]:
         }}""")
     assert len(rows) == 1, (slug, rows)
     row = rows[0]
-    return {k: (v.rsplit("/", 1)[-1] if v and v.startswith("https://w3id.org/essgraph/concept/") else v)
+    concept = "https://w3id.org/essgraph/concept/"
+    return {k: (v.rsplit("/", 1)[-1] if v and v.startswith(concept) else v)
             for k, v in row.items()}
+
+
+def ids(*paths: str) -> set[str]:
+    return {ID + p for p in paths}
+
+
+def objects(subject: str, prop: str) -> set[str]:
+    """Values of `prop` on the resource essid:{subject}."""
+    return values(f"SELECT ?o WHERE {{ {iri(subject)} {prop} ?o }}")
 
 
 def meeting_dates() -> set[str]:
@@ -134,7 +144,8 @@ def test_conseil_installed_in_2010_by_ville_eurometropole_and_cress():
 def test_conflicting_installation_dates_are_both_kept():
     # "installée en 2010" and "11 mars 2011 : installation du Conseil"
     kinds = {r["k"].rsplit("/", 1)[-1]: r["d"] for r in select(f"""
-        SELECT ?k ?d WHERE {{ {CONSEIL} ess:milestone ?j . ?j ess:milestoneType ?k ; ess:date ?d }}""")}
+        SELECT ?k ?d WHERE {{ {CONSEIL} ess:milestone ?j .
+                               ?j ess:milestoneType ?k ; ess:date ?d }}""")}
     assert kinds == {"creation": "2010", "installation": "2011-03-11"}
     assert "2011-03-11" in meeting_dates()
 
@@ -186,9 +197,10 @@ def test_european_event_of_january_2014():
         {iri('evenement/entrepreneurs-sociaux-prenez-la-parole-2014')}
             schema:startDate ?s ; schema:endDate ?e }}""")
     assert rows == [{"s": "2014-01-16", "e": "2014-01-17"}]
-    assert values(f"""SELECT ?o WHERE {{
-        {iri('evenement/entrepreneurs-sociaux-prenez-la-parole-2014')} schema:organizer ?o }}""") == {
-        f"{ID}organisation/commission-europeenne", f"{ID}organisation/comite-economique-et-social-europeen"}
+    event = "evenement/entrepreneurs-sociaux-prenez-la-parole-2014"
+    organisers = objects(event, "schema:organizer")
+    assert organisers == ids(
+        "organisation/commission-europeenne", "organisation/comite-economique-et-social-europeen")
 
 
 # --- policies and their milestones ------------------------------------------------------------
@@ -203,21 +215,25 @@ def test_fair_trade_territory_label_2015_and_renewal_2017():
     assert milestone_dates("territoire-commerce-equitable", "obtention-label") == {"2015-11"}
     assert milestone_dates("territoire-commerce-equitable", "renouvellement") == {"2017"}
     assert milestone_dates("territoire-commerce-equitable", "deliberation") == {"2015"}
-    assert values(f"SELECT ?h WHERE {{ {iri('politique/territoire-commerce-equitable')} ess:heldBy ?h }}") == {
-        f"{ID}collectivite/commune/67482", f"{ID}collectivite/epci/246700488"}
+    assert objects("politique/territoire-commerce-equitable", "ess:heldBy") == ids(
+        "collectivite/commune/67482", "collectivite/epci/246700488")
 
 
 def test_conseil_local_du_commerce_equitable_launched_16_june_2016():
     clce = iri("instance/conseil-local-commerce-equitable-strasbourg")
     assert ask(f"ASK {{ {clce} org:subOrganizationOf {CONSEIL} }}")
-    assert values(f"SELECT ?d WHERE {{ ?m ess:meetingOf {clce} ; schema:startDate ?d }}") == {"2016-06-16"}
+    launch = values(f"SELECT ?d WHERE {{ ?m ess:meetingOf {clce} ; schema:startDate ?d }}")
+    assert launch == {"2016-06-16"}
 
 
 def test_colecosol_association_and_its_2015_multi_year_agreement():
-    assert ask(f"ASK {{ {COLE} a/rdfs:subClassOf* ess:Association ; ess:legalForm concept:forme-juridique\\/association }}")
-    assert parties("cpom-colecosol-2015") == {f"{ID}collectivite/commune/67482", f"{ID}organisation/colecosol"}
-    assert values(f"SELECT ?d WHERE {{ {iri('partenariat/cpom-colecosol-2015')} ess:startDate ?d }}") == {"2015"}
-    assert values(f"SELECT ?d WHERE {{ {iri('evenement/rencontres-nationales-commerce-equitable-2017')} schema:startDate ?d }}") == {"2017-12-08"}
+    assert ask(f"""ASK {{ {COLE} a/rdfs:subClassOf* ess:Association ;
+                          ess:legalForm concept:forme-juridique\\/association }}""")
+    assert parties("cpom-colecosol-2015") == ids(
+        "collectivite/commune/67482", "organisation/colecosol")
+    assert objects("partenariat/cpom-colecosol-2015", "ess:startDate") == {"2015"}
+    assert objects("evenement/rencontres-nationales-commerce-equitable-2017",
+                   "schema:startDate") == {"2017-12-08"}
 
 
 def test_spaser_deliberations_march_2018_and_june_2021():
@@ -260,8 +276,8 @@ def test_capitale_verte_candidacies_without_a_holder():
 
 
 def test_capitale_europeenne_de_l_ess_2019():
-    assert values(f"SELECT ?h WHERE {{ {iri('politique/capitale-europeenne-ess')} ess:heldBy ?h }}") == {
-        f"{ID}collectivite/epci/246700488"}
+    holder = objects("politique/capitale-europeenne-ess", "ess:heldBy")
+    assert holder == ids("collectivite/epci/246700488")
     assert milestone_dates("capitale-europeenne-ess", "annonce") == {"2018-12"}
     assert milestone_dates("capitale-europeenne-ess", "lancement") == {"2019-04-02"}
     rows = select("""SELECT ?label WHERE { ?p foaf:name "Christophe Itier" ; ess:holdsRole ?r .
@@ -291,27 +307,31 @@ def test_contrat_de_ville_signed_by_the_cress():
 # --- Marché OFF de Noël ---------------------------------------------------------------------
 
 def test_marche_off_organisers_since_2016_and_city_support():
-    assert values(f"SELECT ?o WHERE {{ {iri('evenement/marche-off-de-noel')} schema:organizer ?o }}") == {
-        f"{ID}organisation/cress-grand-est", f"{ID}organisation/chambre-de-consommation-d-alsace",
-        f"{ID}organisation/pole-ess-strasbourg", f"{ID}organisation/colecosol"}
+    assert objects("evenement/marche-off-de-noel", "schema:organizer") == ids(
+        "organisation/cress-grand-est", "organisation/chambre-de-consommation-d-alsace",
+        "organisation/pole-ess-strasbourg", "organisation/colecosol")
     assert VDS.strip("<>") in parties("marche-off-soutien-ville")
 
 
 def test_marche_off_2022_edition():
     rows = select(f"""SELECT ?s ?e WHERE {{ {iri('evenement/marche-off-de-noel-2022')}
-        schema:superEvent {iri('evenement/marche-off-de-noel')} ; schema:startDate ?s ; schema:endDate ?e }}""")
+        schema:superEvent {iri('evenement/marche-off-de-noel')} ;
+        schema:startDate ?s ; schema:endDate ?e }}""")
     assert rows == [{"s": "2022-11-25", "e": "2022-12-24"}]
     assert indicator("marche-off-2022-exposants")["value"] == "32"
     ca = indicator("marche-off-2022-chiffre-affaires")
-    assert (ca["value"], ca["qualifier"], ca["unit"], ca["period"]) == ("435000", "environ", "euro", "2022")
+    assert (ca["value"], ca["qualifier"], ca["unit"], ca["period"]) == (
+        "435000", "environ", "euro", "2022")
     assert indicator("marche-off-2022-partenaires")["value"] == "33"
     assert indicator("marche-off-2022-evenements")["value"] == "130"
-    assert f"{ID}organisation/eco-manifestations-alsace" in parties("eco-manifestations-alsace-marche-off-2022")
+    label = parties("eco-manifestations-alsace-marche-off-2022")
+    assert f"{ID}organisation/eco-manifestations-alsace" in label
 
 
 def test_each_marche_off_edition_is_its_own_event():
-    editions = values(f"""SELECT ?y WHERE {{ ?e schema:superEvent {iri('evenement/marche-off-de-noel')} ;
-                                               schema:startDate ?d . BIND (SUBSTR(STR(?d), 1, 4) AS ?y) }}""")
+    editions = values(f"""SELECT ?y WHERE {{
+        ?e schema:superEvent {iri('evenement/marche-off-de-noel')} ; schema:startDate ?d .
+        BIND (SUBSTR(STR(?d), 1, 4) AS ?y) }}""")
     assert editions == {"2016", "2022", "2023"}
 
 
@@ -320,7 +340,8 @@ def test_each_marche_off_edition_is_its_own_event():
 def test_kaleidoscoop_is_one_resource_with_its_spellings():
     assert ask(f"ASK {{ {KALEI} a/rdfs:subClassOf* ess:PTCE ; skos:altLabel \"Kaleidoscoop\"@fr }}")
     others = values(f"""SELECT ?s WHERE {{ GRAPH {G} {{ ?s skos:prefLabel|skos:altLabel ?l .
-        FILTER (LCASE(STR(?l)) IN ("kaleidoscoop", "kaléidoscoop", "kaléidoscoop")) FILTER (?s != {KALEI}) }} }}""")
+        FILTER (LCASE(STR(?l)) IN ("kaleidoscoop", "kaléidoscoop"))
+        FILTER (?s != {KALEI}) }} }}""")
     assert others == set()
 
 
@@ -333,7 +354,8 @@ def test_kaleidoscoop_copiloting_opening_and_coopette():
     q = indicator("kaleidoscoop-acteurs")
     assert (q["value"], q["qualifier"]) == ("40", "une-quarantaine")
     surface = indicator("coopette-surface")
-    assert (surface["value"], surface["unit"], surface["qualifier"]) == ("500", "metre-carre", "environ")
+    assert (surface["value"], surface["unit"], surface["qualifier"]) == (
+        "500", "metre-carre", "environ")
     assert indicator("coopette-structures")["value"] == "10"
     assert indicator("conquete-est-2016-personnes")["value"] == "40000"
 
@@ -342,7 +364,7 @@ def test_kaleidoscoop_copiloting_opening_and_coopette():
 
 def test_strasbourg_neighbourhoods_are_declared_without_an_unstated_qpv():
     hoods = values(f"""SELECT ?q WHERE {{ GRAPH {G} {{ ?q a ess:Neighbourhood ;
-                                         ess:directlyWithin {iri('territoire/commune/67482')} }} }}""")
+        ess:directlyWithin {iri('territoire/commune/67482')} }} }}""")
     assert {f"{ID}territoire/quartier/67482-{s}" for s in
             ("neudorf", "hautepierre", "port-du-rhin", "neuhof", "coop")} <= hoods
     assert not ask(f"ASK {{ GRAPH {G} {{ ?q a ess:QPV }} }}")
@@ -371,7 +393,8 @@ def test_okote_2022_figures():
 
 def test_economie_sociale_futur_de_l_europe_2022():
     ev = iri("evenement/economie-sociale-futur-europe-2022")
-    rows = select(f"SELECT ?s ?e ?l WHERE {{ {ev} schema:startDate ?s ; schema:endDate ?e ; schema:location ?l }}")
+    rows = select(f"""SELECT ?s ?e ?l WHERE {{
+        {ev} schema:startDate ?s ; schema:endDate ?e ; schema:location ?l }}""")
     assert rows == [{"s": "2022-05-05", "e": "2022-05-06", "l": f"{ID}territoire/commune/67482"}]
     inscrits = indicator("manif-2022-inscrits")
     assert (inscrits["value"], inscrits["qualifier"]) == ("2000", "pres-de")
@@ -395,14 +418,16 @@ def test_pole_ess_created_9_november_2021():
     assert indicator("pole-bureau-membres")["value"] == "15"
     adh = indicator("pole-adherents")
     assert (adh["value"], adh["qualifier"]) == ("30", "une-trentaine")
-    assert values(f"""SELECT ?d WHERE {{ ?e schema:organizer {POLE} ; schema:about
-        {iri('politique/projet-strategique-pole-ess')} ; schema:startDate ?d }}""") == {"2023-04-13"}
+    ag = values(f"""SELECT ?d WHERE {{ ?e schema:organizer {POLE} ; schema:about
+        {iri('politique/projet-strategique-pole-ess')} ; schema:startDate ?d }}""")
+    assert ag == {"2023-04-13"}
 
 
 def test_pole_ess_is_not_the_dijon_or_chalon_pole():
     assert POLE != iri("organisation/pole-economie-solidaire-21")
-    assert not ask(f"""ASK {{ GRAPH {G} {{ {{ ?x ?p {iri('organisation/pole-economie-solidaire-21')} }}
-                          UNION {{ ?x ?p {iri('organisation/active-chalon')} }} }} }}""")
+    pes21 = iri("organisation/pole-economie-solidaire-21")
+    active = iri("organisation/active-chalon")
+    assert not ask(f"""ASK {{ GRAPH {G} {{ {{ ?x ?p {pes21} }} UNION {{ ?x ?p {active} }} }} }}""")
 
 
 def test_forum_des_metiers_third_edition_is_undated():
@@ -416,19 +441,20 @@ def test_forum_des_metiers_third_edition_is_undated():
 # --- Territoire 100 % apprenant, mesure d'impact, book collection ---------------------------
 
 def test_territoire_100_pourcent_apprenant_governance_of_five():
-    members = values(f"SELECT ?m WHERE {{ {iri('instance/gouvernance-territoire-100-apprenant')} org:hasMember ?m }}")
+    members = objects("instance/gouvernance-territoire-100-apprenant", "org:hasMember")
     assert members == {f"{ID}organisation/{s}" for s in (
-        "cooproduction", "activ-action", "france-active-alsace", "regie-des-ecrivains", "emmaus-mundo")}
+        "cooproduction", "activ-action", "france-active-alsace", "regie-des-ecrivains",
+        "emmaus-mundo")}
 
 
 def test_impact_measurement_steps_of_2022_2023():
     assert milestone_dates("mesure-impact", "lancement") >= {"2022-12", "2023-03"}
     months = values(f"""SELECT ?d WHERE {{ ?e schema:about {iri('politique/mesure-impact')} ;
-                                              a/rdfs:subClassOf* ess:Event ; schema:startDate ?d }}""")
+        a/rdfs:subClassOf* ess:Event ; schema:startDate ?d }}""")
     assert {"2023-03", "2023-05", "2023-06", "2023-09"} <= months
     vises = indicator("vises-structures")
     assert vises["value"] == "5"
-    assert ask(f"ASK {{ {iri('politique/vises')} ess:carriedBy {iri('organisation/france-active-alsace')} }}")
+    assert objects("politique/vises", "ess:carriedBy") == ids("organisation/france-active-alsace")
 
 
 def test_book_collection_ocr_slips_read_correctly():
@@ -453,8 +479,10 @@ def test_juncker_keeps_only_the_name_the_text_gives():
 
 def test_contacts_are_named_without_contact_details():
     people = values(f"""SELECT ?n WHERE {{ GRAPH {G} {{ ?p a ess:Person ; foaf:name ?n }} }}""")
-    assert {"Sandra Guilmin", "Virginie Manina-Morscheidt", "Antonina Stepniak", "Philippine Jaquet"} <= people
-    assert not ask(f"ASK {{ GRAPH {G} {{ ?p a ess:Person ; foaf:mbox|schema:email|schema:telephone ?x }} }}")
+    assert {"Sandra Guilmin", "Virginie Manina-Morscheidt", "Antonina Stepniak",
+            "Philippine Jaquet"} <= people
+    assert not ask(f"""ASK {{ GRAPH {G} {{ ?p a ess:Person ;
+                          foaf:mbox|schema:email|schema:telephone ?x }} }}""")
 
 
 def test_every_partnership_has_two_parties_and_a_nature():
@@ -464,5 +492,6 @@ def test_every_partnership_has_two_parties_and_a_nature():
         FILTER NOT EXISTS {{ ?p ess:party ?a, ?b FILTER (?a != ?b) }} }}""")
     bad = no_nature | one_party
     assert bad == set()
-    count = values(f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH {G} {{ ?p a ess:Partnership }} }}")
+    count = values(f"""SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{
+        GRAPH {G} {{ ?p a ess:Partnership }} }}""")
     assert int(next(iter(count))) >= 60
