@@ -7,9 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TERRITORIES := node_modules/@etalab/decoupage-administratif/data/communes.json
 
-.PHONY: setup run build serve test lint bench clean
+.PHONY: setup setup-debian run build serve test lint bench clean
 
-setup: $(STAMP) $(TERRITORIES)
+setup: setup-debian $(STAMP) $(TERRITORIES)
+
+# Debian packages the tests need: Virtuoso Open Source 7 for the remote-store tests.
+setup-debian:
+	command -v virtuoso-t >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource)
 
 # Python packages: the pinned direct dependencies (pyproject.toml) within the tested set
 # of all versions (constraints.txt).

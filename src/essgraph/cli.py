@@ -80,6 +80,7 @@ def essgraph() -> None:
       essgraph queries                    # what can I ask?
       essgraph query acteurs-territoire --param territory=essid:territoire/epci/242100410
       essgraph export --format trig --output ess.trig
+      essgraph serve                      # SPARQL, named-query API and editor on :8000
 
     Settings come from ESSGRAPH_* environment variables (ESSGRAPH_STORE_DIR,
     ESSGRAPH_DATA_DIR, ESSGRAPH_TERRITORIES_SCOPE, ...) and the options of each command.
@@ -235,6 +236,194 @@ def list_queries() -> None:
                 ) if x
             )
             click.echo(f"    --param {p.name}=<{p.type}>  ({flags}) {p.description}".rstrip())
+
+
+@essgraph.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--host", default=None,
+    help="Interface to listen on. Default: $ESSGRAPH_HOST or 127.0.0.1 (this machine only); "
+    "0.0.0.0 listens on every interface.",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None,
+    help="TCP port. Default: $ESSGRAPH_PORT or 8000.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True,
+    help="Web server (gunicorn) processes, each with 8 threads.",
+)
+@click.option(
+    "--query-workers", type=click.IntRange(min=1), default=None,
+    help="Query processes per web process: how many queries run at once in each. "
+    "Default: $ESSGRAPH_QUERY_WORKERS or 2.",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+    help="Time limit of one query in seconds; a query running longer is stopped and "
+    "answers 503 QUERY_TIMEOUT. Default: $ESSGRAPH_QUERY_TIMEOUT or 10.",
+)
+@click.option(
+    "--max-rows", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Rows (or triples) an answer is cut after, marked with X-Essgraph-Truncated. "
+    "Default: $ESSGRAPH_MAX_ROWS or 10000.",
+)
+@click.option(
+    "--store", "store_url", default=None, metavar="URL",
+    help="Serve a remote SPARQL endpoint instead of the local build "
+    "(sparql+http://host:port/sparql). Default: $ESSGRAPH_STORE_URL.",
+)
+@click.option(
+    "--base-url", default=None, metavar="URL",
+    help="Public URL of the service, used in the service description, VoID and API links. "
+    "Default: $ESSGRAPH_BASE_URL, else http://HOST:PORT/.",
+)
+@click.option(
+    "--get", "get_path", default=None, metavar="PATH",
+    help="Do not start a server: send one GET request (e.g. /api/queries) through the app, "
+    "print the body, and exit 1 if it is an error.",
+)
+@store_dir_option
+def serve(
+    files: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    workers: int,
+    query_workers: int | None,
+    timeout: float | None,
+    max_rows: int | None,
+    store_url: str | None,
+    base_url: str | None,
+    get_path: str | None,
+    store_dir: Path | None,
+) -> None:
+    """Serve the knowledge graph over HTTP: SPARQL, named queries, query editor, VoID.
+
+    With no FILES, serves the current build (run `essgraph build` first). With FILES
+    (.ttl, .nt, .nq, .trig, .rdf/.owl/.xml, .jsonld/.json), serves those files instead,
+    without the ESS build: each is parsed safely (no remote JSON-LD context, no XML
+    DOCTYPE) into a temporary store, its triples in a named graph named after the file
+    (file:///absolute/path); a file that does not parse stops with its file:line.
+
+    \b
+    Routes:
+      /sparql                   SPARQL 1.1 protocol; a browser gets the query editor
+      /api/queries[/NAME]       named queries: list, run with ?param=value
+      /.well-known/void         VoID description of the dataset
+      /healthz, /metrics        for operations
+
+    \b
+    Examples:
+      essgraph serve
+      essgraph serve --host 0.0.0.0 --port 8080 --workers 4 --timeout 30
+      essgraph serve --base-url https://essgraph.example.org/
+      essgraph serve my-data.ttl other.nq          # any RDF, no build needed
+      essgraph serve --store sparql+http://127.0.0.1:8890/sparql
+      essgraph serve --get /api/queries            # one request, no server
+    """
+    import os
+
+    from .serve import serve as run_server
+
+    if files and store_url:
+        raise click.UsageError("give FILES or --store, not both")
+    if base_url is None and "ESSGRAPH_BASE_URL" not in os.environ:
+        env = Settings.load(host=host, port=port)
+        shown = env.host if env.host not in ("0.0.0.0", "::", "") else "localhost"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        base_url = f"http://{shown}:{env.port}/"
+    settings = _settings(
+        host=host, port=port, query_workers=query_workers, query_timeout=timeout,
+        max_rows=max_rows, store_url=store_url, base_url=base_url, store_dir=store_dir,
+    )
+    if not files and not settings.store_url:
+        from .store import current_build
+
+        current_build(settings.store_dir)  # StoreNotBuilt, with its hint, before any server
+    temporary = _store_of_files(files) if files else None
+    owner = os.getpid()
+    try:
+        if temporary is not None:
+            settings = settings.with_(store_dir=temporary)
+        if get_path is not None:
+            _get(settings, get_path)
+            return
+        _progress(f"serving on {settings.base_url} (sparql: {settings.base_url}sparql)")
+        run_server(settings, workers=workers)
+    finally:
+        # gunicorn's worker processes unwind through here too when they exit: only the
+        # process that made the temporary store removes it.
+        if temporary is not None and os.getpid() == owner:
+            import shutil
+
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _store_of_files(files: tuple[Path, ...]) -> Path:
+    """A temporary store dir whose current build holds `files`, one named graph each.
+
+    The files are parsed here (errors name file:line) and written to the database by a
+    child process: a process that has opened RocksDB must not fork afterwards (its forked
+    children abort at exit), and gunicorn forks its workers from this one.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    import pyoxigraph as ox
+
+    from .errors import StoreError
+    from .load import parse_file
+    from .store import new_build_dir, switch_current
+
+    root = Path(tempfile.mkdtemp(prefix="essgraph-serve-"))
+    try:
+        quads: list[ox.Quad] = []
+        for path in files:
+            file_quads = parse_file(path, graph=path.resolve().as_uri())
+            _progress(f"load: {path}: {len(file_quads)} statements")
+            quads.extend(file_quads)
+        dump = root / "files.nq"
+        dump.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+        del quads
+        build_dir = new_build_dir(root)
+        done = subprocess.run(
+            [sys.executable, "-c", _WRITE_STORE, str(build_dir), str(dump)],
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            raise StoreError(f"could not write the store: {done.stderr.strip()}",
+                             where=str(build_dir))
+        dump.unlink()
+        switch_current(root, build_dir)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return root
+
+
+_WRITE_STORE = """
+import sys, pyoxigraph as ox
+store = ox.Store(sys.argv[1])
+store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)
+store.flush()
+"""
+
+
+def _get(settings: Settings, path: str) -> None:
+    """One GET through the app (datasette's `serve --get`): body on stdout, exit 1 on error."""
+    from .web import create_app
+
+    app = create_app(settings)
+    try:
+        response = app.test_client().get(path)
+        sys.stdout.buffer.write(response.get_data())
+        sys.stdout.flush()
+    finally:
+        app.extensions["essgraph"].close()
+    if response.status_code >= 400:
+        sys.exit(1)
 
 
 def _key_value(text: str) -> tuple[str, str]:

@@ -250,7 +250,7 @@ class RemoteStore(Store):
         wrapper.setMethod(POST)
         wrapper.setOnlyConneg(True)
         wrapper.setReturnFormat(JSON if accept == RESULTS_JSON else TURTLE)
-        wrapper.setTimeout(self.timeout)
+        wrapper.timeout = self.timeout  # setTimeout() truncates to int: 0.5 s would be none
         wrapper.setQuery(text)
         wrapper.addCustomHttpHeader("Accept", accept)
         for graph in default_graphs:

@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = Service(settings, pool)
     atexit.register(pool.close)
 
-    from . import ops, sparql
+    from . import api, ops, pages, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(ops.bp)
+    api.init_app(app)
+    pages.init_app(app)
     app.register_error_handler(EssgraphError, _essgraph_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

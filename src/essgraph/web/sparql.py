@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urljoin
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from .. import guard, vocab
+from .. import guard, vocab, void
 from ..errors import EssgraphError, ParameterError, RequestTooLarge, UpdateForbidden
 from . import service
 from .formats import FORMATS, negotiate
@@ -158,22 +158,28 @@ def _service_description(params: _Params) -> Response:
         "Graph", "namedGraph", "NamedGraph", "name",
     )}
     node = ox.BlankNode("service")
+    see_also = ox.NamedNode(vocab.RDFS + "seeAlso")
+    void_document = urljoin(service().settings.base_url, void.DOCUMENT_PATH)
     triples = [
         ox.Triple(node, rdf_type, sd["Service"]),
         ox.Triple(node, sd["endpoint"], ox.NamedNode(endpoint_url())),
         ox.Triple(node, sd["supportedLanguage"], sd["SPARQL11Query"]),
         ox.Triple(node, sd["feature"], sd["UnionDefaultGraph"]),
         *(ox.Triple(node, sd["resultFormat"], ox.NamedNode(f.sd_iri)) for f in FORMATS.values()),
+        ox.Triple(node, see_also, ox.NamedNode(void_document)),  # its VoID (web/api.py)
     ]
     try:
         info = service().pool.info(service().settings.query_timeout)
     except EssgraphError:  # no build yet: the description says what the service does
         info = None
     if info is not None:
-        dataset, default = ox.BlankNode("dataset"), ox.BlankNode("default")
+        dataset = ox.NamedNode(void.dataset_iri(void_document))
+        default = ox.BlankNode("default")
         triples += [
             ox.Triple(node, sd["defaultDataset"], dataset),
             ox.Triple(dataset, rdf_type, sd["Dataset"]),
+            ox.Triple(dataset, rdf_type, ox.NamedNode(void.VOID + "Dataset")),
+            ox.Triple(dataset, see_also, ox.NamedNode(void_document)),
             ox.Triple(dataset, sd["defaultGraph"], default),
             ox.Triple(default, rdf_type, sd["Graph"]),
         ]
@@ -185,7 +191,8 @@ def _service_description(params: _Params) -> Response:
                 ox.Triple(graph, sd["name"], ox.NamedNode(iri)),
             ]
     body = ox.serialize(
-        triples, format=choice.format.ox_format, prefixes={"sd": SD, "rdf": vocab.RDF}
+        triples, format=choice.format.ox_format,
+        prefixes={"sd": SD, "rdf": vocab.RDF, "rdfs": vocab.RDFS, "void": void.VOID},
     )
     response = Response(body, content_type=choice.content_type)
     response.vary.add("Accept")
