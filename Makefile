@@ -11,9 +11,10 @@ TERRITORIES := node_modules/@etalab/decoupage-administratif/data/communes.json
 
 setup: setup-debian $(STAMP) $(TERRITORIES)
 
-# Debian packages the tests need: Virtuoso Open Source 7 for the remote-store tests.
+# Debian packages the tests need: Virtuoso Open Source 7 for the remote-store tests,
+# Chromium for the query-editor browser test (driven by Playwright, never `playwright install`).
 setup-debian:
-	command -v virtuoso-t >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource)
+	(command -v virtuoso-t >/dev/null && command -v chromium >/dev/null) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource chromium)
 
 # Python packages: the pinned direct dependencies (pyproject.toml) within the tested set
 # of all versions (constraints.txt).
@@ -23,8 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-# Official territorial reference (npm @etalab/decoupage-administratif, version pinned in
-# package.json; .npmrc keeps npm from writing a lock file).
+# npm assets, versions pinned in package.json (.npmrc keeps npm from writing a lock file):
+# the official territorial reference (@etalab/decoupage-administratif) and the query
+# editor (@zazuko/yasgui, served from node_modules by the web app). Re-run when
+# package.json changes.
 $(TERRITORIES): package.json
 	npm install --no-audit --no-fund
 	touch $@

@@ -45,6 +45,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000/"
+    # The public namespace of the graph's IRIs; /id/..., /concept/..., /ontology are its
+    # paths on this server (docs/MODEL.md).
+    public_base: str = "https://w3id.org/essgraph/"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

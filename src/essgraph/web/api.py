@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urljoin
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from .. import guard, void
 from ..errors import ParameterError, UnknownQuery
@@ -89,10 +89,14 @@ class Catalog:
     def _snapshot(self) -> tuple | None:
         if not self.queries_dir.is_dir():
             return None
-        return tuple(
-            (p.name, p.stat().st_mtime_ns, p.stat().st_size)
-            for p in sorted(self.queries_dir.glob("*.rq"))
-        )
+        stamp = []
+        for path in sorted(self.queries_dir.glob("*.rq")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while listing: the next request sees it
+                continue
+            stamp.append((path.name, stat.st_mtime_ns, stat.st_size))
+        return tuple(stamp)
 
 
 @dataclass
@@ -113,8 +117,6 @@ def catalog() -> Catalog:
 
 
 def _state() -> _State:
-    from flask import current_app
-
     return current_app.extensions[EXTENSION]
 
 

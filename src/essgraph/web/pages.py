@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, render_template, request, send_from_directory
 
 from ..errors import EssgraphError
+from ..queries import NamedQuery
 from . import service
 from .api import bound_text, catalog, example_values
 from .formats import GRAPH_FORMATS
@@ -92,7 +93,7 @@ def _examples() -> tuple[list[dict[str, str]], str | None]:
             for nq in named.values()], None
 
 
-def example_text(nq) -> str:
+def example_text(nq: NamedQuery) -> str:
     """The query text an example tab opens with: a comment saying what it is, then the
     query with its example values bound, or as written."""
     lines = [f"# {nq.title}", f"# {nq.description}"]
