@@ -43,8 +43,8 @@ def expected_counts(store_dir: Path) -> dict:
         properties[quad.predicate.value] += 1
         if quad.predicate.value == vocab.RDF + "type" and isinstance(quad.object, ox.NamedNode):
             instances[quad.object.value].add(str(quad.subject))
-        if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(vocab.ID):
-            subjects.add(quad.subject.value)
+            if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(vocab.ID):
+                subjects.add(quad.subject.value)  # entities: typed resources of the uriSpace
     total = len(store)
     del store
     gc.collect()

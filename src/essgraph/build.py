@@ -27,7 +27,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import load, reason, territories, validate, vocab
+from . import dumps, load, reason, territories, validate, vocab
 from .config import Settings
 from .errors import DataLayoutError, StoreError, ValidationFailed
 from .store import SelectResult, new_build_dir, prune_builds, switch_current
@@ -222,6 +222,7 @@ def build(settings: Settings, *, progress: Progress = lambda s: None) -> BuildSu
             written = write_store(dataset, build_dir)
             del dataset
             summary = summarise(build_dir, written)
+            dumps.publish(build_dir, settings, progress=progress)  # dumps, VoID, sitemap
             switch_current(settings.store_dir, build_dir)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)

@@ -11,7 +11,8 @@ query workers) and a remote endpoint. What is counted, and how:
   `void:triples` too).
 - `void:classPartition`: distinct instances (`void:entities`) per class in the default graph
   (the union of the named graphs), so inferred types count.
-- `void:entities` of the dataset: distinct subjects whose IRI is in the `void:uriSpace`.
+- `void:entities` of the dataset: distinct typed subjects (`rdf:type`) whose IRI is in the
+  `void:uriSpace`.
 - `void:vocabulary`: the namespaces of the classes and properties actually used.
 
 No Flask here; the web layer caches the description per build.
@@ -39,8 +40,10 @@ QUERIES: dict[str, str] = {
     "classes": (
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c"
     ),
+    # Over typed subjects only: every resource of a build has a type, and scanning rdf:type
+    # statements is about 3 times faster than scanning all (3 s against 9 s at 1.3M).
     "entities": (
-        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c "
         f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{URI_SPACE}")) }}'
     ),
 }

@@ -55,12 +55,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = Service(settings, pool)
     atexit.register(pool.close)
 
-    from . import api, ops, pages, sparql
+    from . import api, catalog, collections, home, ops, pages, resources, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(ops.bp)
     api.init_app(app)
     pages.init_app(app)
+    app.register_blueprint(resources.bp)
+    home.init_app(app)
+    collections.init_app(app)
+    catalog.init_app(app)
     app.register_error_handler(EssgraphError, _essgraph_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -102,7 +106,7 @@ def _cors(response: Response) -> Response:
     """Every route only reads, so any origin may call it (also with POSTed queries)."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = (
-        "X-Essgraph-Truncated, X-Essgraph-Build, Content-Length"
+        "X-Essgraph-Truncated, X-Essgraph-Build, Content-Length, ETag"
     )
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"

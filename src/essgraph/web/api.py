@@ -50,6 +50,9 @@ RESERVED = frozenset({"format"})
 _VOID_MAX_ROWS = 1_000_000
 # A remote store has no build id: its VoID is recounted after this many seconds.
 _REMOTE_VOID_TTL = 300.0
+# The counting queries scan the whole build (about 3 s for the slowest at 1.3M statements):
+# each gets at least this time limit, more than a user's query. They run once per build.
+_VOID_MIN_TIMEOUT = 60.0
 
 
 # --- named queries ---------------------------------------------------------------------
@@ -249,7 +252,7 @@ def void_description() -> Response:
 
 def void_stats() -> void.VoidStats:
     """The counts of the current build, computed once per build (or every few minutes for a
-    remote store) through the query pool, under its time limit for each query."""
+    remote store) through the query pool: killable, with a time limit for each query."""
     svc, state = service(), _state()
     timeout = svc.settings.query_timeout
     build = svc.pool.info(timeout).build
@@ -262,7 +265,7 @@ def void_stats() -> void.VoidStats:
 
         def select(sparql: str) -> list[dict[str, str]]:
             job = QueryJob(sparql=sparql, format="json", max_rows=_VOID_MAX_ROWS)
-            answer = svc.pool.run(job, timeout)
+            answer = svc.pool.run(job, max(timeout, _VOID_MIN_TIMEOUT))
             if answer.truncated:
                 log.warning("VoID counts truncated at %d rows", _VOID_MAX_ROWS)
             document = json.loads(answer.body)
