@@ -248,19 +248,21 @@ def export_nquads(build_path: Path, dump: Path) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def time_pyoxigraph_load(dump: Path, scratch: Path) -> float:
-    """Bulk load of the dump into a fresh on-disk pyoxigraph store, in a subprocess."""
-    if scratch.exists():
+def time_pyoxigraph_load(dump: Path, scratch: Path | None) -> float:
+    """Bulk load of the dump into a fresh pyoxigraph store, on disk in `scratch` or in
+    memory (None), in a subprocess."""
+    if scratch is not None and scratch.exists():
         shutil.rmtree(scratch)
     code = (
         "import sys,time,pyoxigraph as ox\n"
-        "t=time.perf_counter(); s=ox.Store(sys.argv[2]);"
+        "t=time.perf_counter(); s=ox.Store(sys.argv[2] or None);"
         " s.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_QUADS); s.flush()\n"
         "print(round(time.perf_counter()-t,1))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(dump), str(scratch)],
+    done = subprocess.run([sys.executable, "-c", code, str(dump), str(scratch or "")],
                           capture_output=True, text=True, check=True)
-    shutil.rmtree(scratch, ignore_errors=True)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
     return float(done.stdout.strip())
 
 
@@ -518,18 +520,25 @@ def bench_scale(scale: str, args: argparse.Namespace) -> dict:
     result["generated"] = {k: generated[k] for k in ("triples", "stats", "seconds", "seed")}
 
     store_dir = out_dir / "store"
-    log(f"{scale}: building ({generated['triples']} generated triples)")
-    build = run_build(out_dir / "data", store_dir, args.build_timeout, args.build_max_mb)
+    build_file = out_dir / "build.json"
+    if args.reuse_build and build_file.exists() and (store_dir / "current").exists():
+        build = {**json.loads(build_file.read_text()), "reused": True}
+        log(f"{scale}: reusing the build measured earlier ({build_file})")
+    else:
+        log(f"{scale}: building ({generated['triples']} generated triples)")
+        build = run_build(out_dir / "data", store_dir, args.build_timeout, args.build_max_mb)
+        build["load_average_after"] = os.getloadavg()
+        build_file.write_text(json.dumps(build, indent=2))
     result["build"] = build
-    result["load_average_after_build"] = os.getloadavg()
     log(f"{scale}: build {build}")
     if not build["ok"]:
         return result
 
     dump = out_dir / "dump.nq"
     result["export_seconds"] = export_nquads(Path(build["path"]), dump)
-    result["load"] = {"pyoxigraph": time_pyoxigraph_load(dump, out_dir / "oxload")}
-    log(f"{scale}: pyoxigraph bulk load of the dump {result['load']['pyoxigraph']} s")
+    result["load"] = {"pyoxigraph (disk)": time_pyoxigraph_load(dump, out_dir / "oxload"),
+                      "pyoxigraph (memory)": time_pyoxigraph_load(dump, None)}
+    log(f"{scale}: pyoxigraph bulk loads of the dump {result['load']}")
 
     mix = prepare_mix(params)
     result["mix"] = [name for name, _ in mix]
@@ -702,6 +711,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-max-mb", type=float, default=12_000.0)
     parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--reuse-build", action="store_true",
+                        help="reuse the store and build figures of an earlier run (build.json)")
     parser.add_argument("--keep", action="store_true", help="keep the dump and Virtuoso's db")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]

@@ -192,25 +192,166 @@ def query(name: str, params: tuple[str, ...], fmt: str, store_dir: Path | None) 
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="File to write (default: stdout).",
+    help="File to write (default: stdout, unless one of the options below is given).",
+)
+@click.option(
+    "--dumps", "dumps_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    metavar="DIR",
+    help="Write the published dumps into DIR: essgraph.ttl, essgraph.nt.gz, essgraph.nq, "
+    "essgraph.jsonld and manifest.json (sizes, SHA-256).",
+)
+@click.option(
+    "--publish", "publish_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=None, metavar="DIR",
+    help="Write everything a build publishes into DIR: the dumps, manifest.json, void.ttl "
+    "and sitemap.xml.",
+)
+@click.option(
+    "--void", "void_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    metavar="FILE", help="Write the VoID description (Turtle) to FILE.",
+)
+@click.option(
+    "--sitemap", "sitemap_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    metavar="FILE",
+    help="Write the sitemap of the resource pages to FILE (with FILE's folder holding the "
+    "sitemap-N.xml parts beyond 50,000 pages).",
+)
+@click.option(
+    "--catalog", "catalog_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    metavar="FILE",
+    help="Write the DCAT-AP catalog to FILE (.ttl, .rdf or .jsonld), describing the dumps "
+    "of the current build (or those written by --dumps/--publish).",
+)
+@click.option(
+    "--base-url", default=None, metavar="URL",
+    help="Public URL of the service, used in VoID, sitemap and catalog URLs. "
+    "Default: $ESSGRAPH_BASE_URL or http://127.0.0.1:8000/.",
 )
 @store_dir_option
-def export(fmt: str, output: Path | None, store_dir: Path | None) -> None:
-    """Write the whole current build in an RDF format.
+def export(
+    fmt: str,
+    output: Path | None,
+    dumps_dir: Path | None,
+    publish_dir: Path | None,
+    void_file: Path | None,
+    sitemap_file: Path | None,
+    catalog_file: Path | None,
+    base_url: str | None,
+    store_dir: Path | None,
+) -> None:
+    """Write the whole current build in an RDF format, or what a build publishes.
+
+    With --format/--output, the whole graph in one RDF format. With --dumps, --publish,
+    --void, --sitemap or --catalog, the files the service publishes (a build writes them
+    too, into its own folder); --format/--output then only apply when --output is given.
 
     \b
     Examples:
       essgraph export --format trig --output essgraph.trig
       essgraph export --format nt | wc -l
+      essgraph export --dumps out/                      # the four dumps and manifest.json
+      essgraph export --publish out/ --base-url https://essgraph.example.org/
+      essgraph export --catalog catalog.ttl --void void.ttl --sitemap sitemap.xml
     """
-    settings = _settings(store_dir=store_dir)
-    with open_store(settings) as store:
-        if output is None:
-            store.dump(sys.stdout.buffer, fmt)
-        else:
-            with open(output, "wb") as f:
-                store.dump(f, fmt)
-            _progress(f"wrote {output}")
+    settings = _settings(store_dir=store_dir, base_url=base_url)
+    published = dumps_dir or publish_dir or void_file or sitemap_file or catalog_file
+    if output is not None or not published:
+        with open_store(settings) as store:
+            if output is None:
+                store.dump(sys.stdout.buffer, fmt)
+            else:
+                with open(output, "wb") as f:
+                    store.dump(f, fmt)
+                _progress(f"wrote {output}")
+    if published:
+        _export_published(settings, dumps_dir, publish_dir, void_file, sitemap_file,
+                          catalog_file)
+
+
+def _export_published(
+    settings: Settings,
+    dumps_dir: Path | None,
+    publish_dir: Path | None,
+    void_file: Path | None,
+    sitemap_file: Path | None,
+    catalog_file: Path | None,
+) -> None:
+    import pyoxigraph as ox
+
+    from . import catalog, dumps, sitemap
+    from .errors import UnknownFormat
+    from .store import current_build
+
+    build_dir = current_build(settings.store_dir)
+    manifest_dir = dumps.publish_dir(build_dir)
+    for out, parts in ((publish_dir, dumps.PARTS), (dumps_dir, ("dumps",))):
+        if out is not None:
+            dumps.publish(build_dir, settings, out_dir=out, parts=parts, progress=_progress)
+            manifest_dir = out
+            _progress(f"wrote {out}")
+    if void_file is not None or sitemap_file is not None:
+        store = ox.Store.read_only(str(build_dir))
+        try:
+            if void_file is not None:
+                dumps.write_void(store, void_file, settings.base_url)
+                _progress(f"wrote {void_file}")
+            if sitemap_file is not None:
+                files = sitemap.files(sitemap.resource_paths(store), settings.base_url)
+                for name, body in files.items():
+                    target = sitemap_file if name == sitemap.INDEX else sitemap_file.parent / name
+                    target.write_bytes(body)
+                _progress(f"wrote {sitemap_file}")
+        finally:
+            del store
+    if catalog_file is not None:
+        fmt = catalog_file.suffix.lstrip(".").lower()
+        if fmt not in catalog.FORMATS:
+            raise UnknownFormat(
+                f"cannot tell the catalog's format from {catalog_file.name!r}; name it "
+                ".ttl, .rdf or .jsonld", where=str(catalog_file),
+            )
+        graph = catalog.catalog_graph(dumps.read_manifest(manifest_dir), settings.base_url)
+        catalog_file.write_bytes(catalog.serialize(graph, fmt))
+        _progress(f"wrote {catalog_file}")
+
+
+@essgraph.command("check-harvest")
+@click.argument("url")
+@click.option(
+    "--shapes", "shapes_dir", envvar="ESSGRAPH_DCAT_AP_SHAPES",
+    type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    metavar="DIR",
+    help="Folder with the DCAT-AP 3 SHACL shapes (SEMIC's shapes.ttl and range.ttl) to "
+    "check the catalog with. Default: $ESSGRAPH_DCAT_AP_SHAPES; none: that check is skipped.",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+    metavar="S", help="Time limit of each HTTP request, in seconds.",
+)
+def check_harvest(url: str, shapes_dir: Path | None, timeout: float) -> None:
+    """Check that data.gouv.fr (udata) and CKAN (ckanext-dcat) can harvest a DCAT catalog.
+
+    Replays what their harvesters do to URL: the format from the extension or from the
+    Content-Type of a HEAD, GET with no Accept header and no redirect, the Hydra pages
+    (hydra:next) each parsed on its own, HEAD then GET with the 50 MB limit, a
+    dct:identifier on every dataset and data service, a licence on the distributions;
+    then the DCAT-AP shapes. One line per check: OK, FAIL (what broke, [where]) or SKIP.
+
+    \b
+    Exit codes: 0 every check passes, 1 a check fails, 2 an error (the server cannot be
+    reached, the URL is not http(s)).
+
+    \b
+    Examples:
+      essgraph check-harvest http://127.0.0.1:8000/catalog
+      essgraph check-harvest https://essgraph.example.org/catalog.jsonld --shapes dcat-ap/
+    """
+    from .harvest import check
+
+    report = check(url, shapes_dir=shapes_dir, timeout=timeout)
+    click.echo(report.render(), nl=False)
+    if not report.ok:
+        sys.exit(1)
 
 
 @essgraph.command("queries")

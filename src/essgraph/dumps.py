@@ -5,16 +5,16 @@ sees a current build without them (and a build that fails here changes nothing).
 layer serves them as files (/dumps/<file>, /sitemap.xml) and builds the DCAT catalog from
 the manifest, without opening the database.
 
-| file | what |
-| --- | --- |
-| `essgraph.ttl` | the union of every named graph (the default graph of every query), Turtle |
-| `essgraph.nt.gz` | the same union, N-Triples, gzip (mtime 0, so the same data gives the same bytes) |
-| `essgraph.nq` | every named graph, N-Quads: the one dump that keeps where each fact comes from |
-| `essgraph.jsonld` | the union, JSON-LD in expanded form (needs no context, local or remote) |
-| `manifest.json` | build id and time, each dump's size and SHA-256, what the catalog says about coverage |
-| `void.ttl` | the VoID description (essgraph.void), counted from the build |
-| `sitemap.xml` | the resource pages (/id/...) under `base_url`; an index of `sitemap-N.xml` when there are more than 50,000 |
-| `resources.txt` | the paths the sitemap lists, one a line, to list them again under another base URL |
+- `essgraph.ttl`: the union of every named graph (the default graph of every query), Turtle;
+- `essgraph.nt.gz`: the same union as N-Triples, gzip (mtime 0: same data, same bytes);
+- `essgraph.nq`: every named graph, N-Quads: the dump that keeps where each fact comes from;
+- `essgraph.jsonld`: the union as expanded JSON-LD (no context to load, local or remote);
+- `manifest.json`: build id and time, each dump's size and SHA-256, and the coverage the
+  catalog states (essgraph.catalog.coverage);
+- `void.ttl`: the VoID description (essgraph.void), counted from the build;
+- `sitemap.xml`: the resource pages (/id/...) under `base_url` (an index of
+  `sitemap-N.xml` beyond 50,000 pages), and `resources.txt`, their paths one a line, to
+  list them again under another base URL.
 
 No Flask and no click here.
 """
@@ -251,8 +251,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotFound(
-            "this build has no published files (dumps, catalog, sitemap); build again with "
-            "`essgraph build`, or write them with `essgraph export --publish`",
+            "this build has no published files (dumps, manifest, sitemap): it was made "
+            "before builds wrote them; run `essgraph build` again (or `essgraph export "
+            "--publish DIR` to write them elsewhere)",
             where=str(path),
         ) from None
     except (OSError, ValueError) as e:

@@ -203,7 +203,9 @@ def ontology_query() -> str:
 
 
 def parse_nt(body: bytes) -> list[ox.Triple]:
-    return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    """N-Triples as triples (pyoxigraph's parser yields quads in the default graph)."""
+    return [q.triple if isinstance(q, ox.Quad) else q
+            for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
 
 
 def canonical(triples: Iterable[ox.Triple]) -> list[ox.Triple]:

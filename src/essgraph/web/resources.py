@@ -126,7 +126,7 @@ def run_graph(sparql: str, max_rows: int | None = None) -> tuple[list[ox.Triple]
     """A CONSTRUCT through the pool: (canonical triples, build id)."""
     svc = service()
     answer = svc.pool.run(
-        QueryJob(sparql, "nt", max_rows=max_rows or svc.settings.max_rows),
+        QueryJob(sparql, "nt", max_rows=max_rows or svc.settings.max_rows, internal=True),
         svc.settings.query_timeout,
     )
     if answer.truncated:
@@ -138,7 +138,7 @@ def run_select(sparql: str, max_rows: int | None = None) -> tuple[list[dict], st
     """A SELECT through the pool: (rows as {var: SPARQL JSON term}, build id)."""
     svc = service()
     answer = svc.pool.run(
-        QueryJob(sparql, "json", max_rows=max_rows or svc.settings.max_rows),
+        QueryJob(sparql, "json", max_rows=max_rows or svc.settings.max_rows, internal=True),
         svc.settings.query_timeout,
     )
     return json.loads(answer.body)["results"]["bindings"], answer.build
@@ -210,7 +210,9 @@ def not_found(what: str, fmt: DocFormat | None = None) -> Response:
     if (fmt is None and wants_html()) or (fmt is not None and fmt.key == "html"):
         service().metrics.error("NOT_FOUND")
         body = render_template("ld/not_found.html", what=what, lang=ui_lang(), ui=UI[ui_lang()])
-        return Response(body, status=404, content_type="text/html; charset=utf-8")
+        response = Response(body, status=404, content_type="text/html; charset=utf-8")
+        response.vary.add("Accept")
+        return response
     raise NotFound(f"nothing is known here about {what}", where=request.path)
 
 
