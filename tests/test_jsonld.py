@@ -6,6 +6,7 @@ network while JSON-LD is produced or read: a socket guard and a counting listene
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
@@ -16,13 +17,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from test_linked_data import SAMPLES, entity_iris, make_app, real_store, sample_path
 
 from essgraph import linkeddata as ld
 from essgraph import vocab
 from essgraph.errors import UnsafeInput
+from test_linked_data import SAMPLES, entity_iris, make_app, real_store, sample_path
 
-PER_TYPE = 25  # entities checked per type (the first ones, by IRI)
+PER_TYPE = 15  # entities checked per type (the first ones, by IRI)
 PATH_KIND = {"organisation": "actor", "collectivite": "actor", "personne": "actor",
              "territoire": "territory", "politique": "policy", "instance": "body",
              "evenement": "event", "partenariat": "partnership", "indicateur": "indicator",
@@ -41,12 +42,13 @@ def client(app):
     return app.test_client()
 
 
+@functools.cache
 def by_type() -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for iri in entity_iris(real_store()):
         rest = iri[len(ld.PUBLIC_BASE):]
         head = rest.split("/")[1] if rest.startswith("id/") else "concept"
-        groups[PATH_KIND.get(head, "other")].append(iri)
+        groups[head if head == "concept" else PATH_KIND.get(head, "other")].append(iri)
     return groups
 
 
@@ -74,7 +76,8 @@ def round_trip(client, iri: str) -> None:
     assert len(expected) == len(set(by_ox)) == len(set(by_pyld))
 
 
-@pytest.mark.parametrize("kind", [*PATH_KIND.values(), "other", "concept"])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("kind", [*dict.fromkeys(PATH_KIND.values()), "other", "concept"])
 def test_round_trip_with_three_parsers(client, kind):
     iris = by_type()[kind][:PER_TYPE]
     assert iris, kind
@@ -82,6 +85,7 @@ def test_round_trip_with_three_parsers(client, kind):
         round_trip(client, iri)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_the_html_page_embeds_the_same_json_ld_with_the_context_inline(client):
     for kind in ("actor", "territory", "event", "concept"):
         path = sample_path(kind)
@@ -203,9 +207,11 @@ def no_inet(monkeypatch):
 
 def test_no_network_access_during_any_json_ld_operation(no_inet):
     listener = CountingListener()
-    public = f"http://127.0.0.1:{listener.port}/"
+    own = f"http://127.0.0.1:{listener.port}/"
     try:
-        app = make_app(real_store(), public_base=public)
+        # The server's own URL is the counting listener: a context or frame fetched from
+        # there would be counted; one fetched from w3id.org would trip the socket guard.
+        app = make_app(real_store(), base_url=own)
         try:
             client = app.test_client()
             for kind in SAMPLES:
@@ -214,23 +220,22 @@ def test_no_network_access_during_any_json_ld_operation(no_inet):
                 document = client.get(path + ".jsonld")
                 assert html.status_code == 200 and document.status_code == 200, path
                 body = json.loads(document.data)
-                # The context URL is the (counting) public base: produced without a fetch.
-                assert body["@context"] == public + "context/v1.jsonld"
-                # Read back by pyld with the frozen loader: served from disk, no fetch.
-                triples = ld.to_rdf(body, ld.frozen_loader((public,)))
-                assert triples
+                assert body["@context"] == ld.context_url()
+                # Read back by pyld with the frozen loader: served from disk, no fetch,
+                # whether the context is named by its public URL or by the server's own.
+                assert ld.to_rdf(body, ld.frozen_loader())
+                body["@context"] = own + "context/v1.jsonld"
+                assert ld.to_rdf(body, ld.frozen_loader((own,)))
             assert client.get("/ontology.jsonld").status_code == 200
             assert client.get("/actors.jsonld").status_code == 200
         finally:
             app.extensions["essgraph"].close()
         # A document pointing at any other context is refused, not fetched.
-        foreign = {"@context": public + "elsewhere.jsonld", "name": "x"}
-        with pytest.raises(Exception) as refused:
+        foreign = {"@context": own + "elsewhere.jsonld", "name": "x"}
+        with pytest.raises(UnsafeInput, match="own context"):
             ld.to_rdf(foreign, ld.frozen_loader((ld.PUBLIC_BASE,)))
-        assert isinstance(refused.value, UnsafeInput) or "UnsafeInput" in repr(refused.value) \
-            or "essgraph's own context" in str(refused.value)
         remote = {"@context": "https://example.org/ctx.jsonld", "name": "x"}
-        with pytest.raises(Exception):
+        with pytest.raises(UnsafeInput):
             ld.to_rdf(remote, ld.frozen_loader())
     finally:
         listener.close()

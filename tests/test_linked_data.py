@@ -108,8 +108,9 @@ def select(store_dir: Path, query: str) -> list[tuple]:
 def make_app(store_dir: Path, **overrides):
     from essgraph.web import create_app
 
-    settings = Settings.load(env={}, store_dir=store_dir, base_url="http://essgraph.test/",
-                             query_workers=2, **overrides)
+    values = {"store_dir": store_dir, "base_url": "http://essgraph.test/", "query_workers": 2}
+    values.update(overrides)
+    settings = Settings.load(env={}, **values)
     app = create_app(settings)
     app.config["TESTING"] = True
     return app
@@ -259,7 +260,7 @@ def test_unknown_frame_and_bad_suffix(client):
 def test_etag_and_last_modified_give_304(client):
     path = sample_path("event")
     tags = set()
-    for key, (asked, _) in FORMATS.items():
+    for asked, _ in FORMATS.values():
         first = client.get(path, headers={"Accept": asked})
         tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
         tags.add(tag)

@@ -451,6 +451,9 @@ def serve(
       /sparql                   SPARQL 1.1 protocol; a browser gets the query editor
       /api/queries[/NAME]       named queries: list, run with ?param=value
       /.well-known/void         VoID description of the dataset
+      /catalog[.ttl|.rdf|.jsonld]  DCAT-AP catalog, for data.gouv.fr and CKAN harvesters
+      /dumps/, /dumps/FILE      the whole graph to download (Turtle, N-Triples.gz, ...)
+      /sitemap.xml              the resource pages, for search engines
       /healthz, /metrics        for operations
 
     \b

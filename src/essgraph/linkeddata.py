@@ -327,8 +327,26 @@ def inline_context(document: dict, context_dir: Path = CONTEXT_DIR) -> dict:
 
 def to_rdf(document: dict, loader: Callable[[str, dict], dict]) -> list[ox.Triple]:
     """JSON-LD back to triples with pyld (the frozen loader resolves the context)."""
-    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader})
+    try:
+        nquads = jsonld.to_rdf(document,
+                               {"format": "application/n-quads", "documentLoader": loader})
+    except jsonld.JsonLdError as e:
+        refusal = _refusal(e)
+        if refusal is not None:
+            raise refusal from e
+        raise
     return [q.triple for q in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS)]
+
+
+def _refusal(error: BaseException) -> UnsafeInput | None:
+    """The loader's refusal inside pyld's wrapped errors, to report it as itself."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, UnsafeInput):
+            return error
+        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+    return None
 
 
 def _context_first(document: dict) -> dict:

@@ -3,11 +3,11 @@ frames, and the name search.
 
 Every IRI under `settings.public_base` (https://w3id.org/essgraph/ by default) is served at
 its path here: https://w3id.org/essgraph/id/organisation/x at /id/organisation/x. A GET
-answers 200 directly (no 303, as the W3C's "Cool URIs" allow since 2014: one round trip,
-and each document is about exactly one IRI, the root of its JSON-LD) in the format the
-Accept header prefers among HTML, JSON-LD, Turtle, N-Triples and RDF/XML; `*/*` and no Accept header get HTML. The same documents are at suffix
-URLs (.html, .jsonld, .ttl, .nt, .rdf), which ignore the Accept header. Headers: `Vary:
-Accept`, `Content-Location` (the suffix URL of what was sent), `Link: rel="alternate"` for
+answers 200 directly (no 303 redirect: one round trip; each document is about exactly one
+IRI, the root of its JSON-LD) in the format the Accept header prefers among HTML, JSON-LD,
+Turtle, N-Triples and RDF/XML; `*/*` and no Accept header get HTML. The same documents are
+at suffix URLs (.html, .jsonld, .ttl, .nt, .rdf), which ignore the Accept header. Headers:
+`Vary: Accept`, `Content-Location` (the suffix URL of what was sent), `Link: rel="alternate"` for
 every format, and for JSON-LD `rel="profile"` (the frame) and `rel="describedby"` (the
 context). A weak ETag (hash of the canonical N-Triples of the document and the media type)
 and Last-Modified (the build's time) on every GET; 304 on If-None-Match/If-Modified-Since.
@@ -762,5 +762,5 @@ def search(ext: str | None = None) -> Response:
             {"id": r["iri"], "label": {"fr": r["label"]}} for r in results]}
         response = Response(json.dumps(body, ensure_ascii=False, indent=1),
                             content_type=fmt.media_type)
-    response.vary.add("Accept")
-    return response
+    tag = hashlib.sha256(json.dumps([results, fmt.key, lang]).encode()).hexdigest()[:32]
+    return finish(response, tag, current_build_id(), vary=ext is None)
