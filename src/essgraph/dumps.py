@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -127,16 +128,22 @@ class DumpFile:
 # --- writing ---------------------------------------------------------------------------
 
 
-def write_dump(store: ox.Store, dump: DumpFormat, path: Path) -> DumpFile:
-    """Write one dump of `store` (default graph = union of the named graphs) to `path`."""
+def write_dump(store: ox.Store, dump: DumpFormat, path: Path, *,
+               union: Path | None = None) -> DumpFile:
+    """Write one dump of `store` (default graph = union of the named graphs) to `path`.
+
+    `union`: an N-Triples file of the union already written (write_dumps), read instead of
+    querying the store again; the DISTINCT over every statement is the slow part.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as raw:
             if dump.gzip:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
-                    _serialise(store, dump, out)
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                   compresslevel=6) as out:
+                    _serialise(store, dump, out, union)
             else:
-                _serialise(store, dump, raw)
+                _serialise(store, dump, raw, union)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -144,24 +151,41 @@ def write_dump(store: ox.Store, dump: DumpFormat, path: Path) -> DumpFile:
     return DumpFile(dump.key, path.name, path.stat().st_size, sha256_of(path))
 
 
-def _serialise(store: ox.Store, dump: DumpFormat, out: IO[bytes]) -> None:
+def _serialise(store: ox.Store, dump: DumpFormat, out: IO[bytes], union: Path | None) -> None:
     prefixes = dict(vocab.PREFIXES) if dump.ox_format is ox.RdfFormat.TURTLE else None
-    if dump.union:
+    if not dump.union:
+        store.dump(out, dump.ox_format)
+    elif union is None:
         triples = store.query(_UNION, use_default_graph_as_union=True)
         ox.serialize(triples, out, dump.ox_format, prefixes=prefixes)
+    elif dump.ox_format is ox.RdfFormat.N_TRIPLES:
+        with open(union, "rb") as f:
+            shutil.copyfileobj(f, out, 1 << 20)
     else:
-        store.dump(out, dump.ox_format)
+        parsed = ox.parse(path=str(union), format=ox.RdfFormat.N_TRIPLES)
+        ox.serialize(parsed, out, dump.ox_format, prefixes=prefixes)
 
 
 def write_dumps(store: ox.Store, out_dir: Path, *,
                 progress: Progress = lambda s: None) -> list[DumpFile]:
-    """Every dump of DUMPS into `out_dir`, in order; returns what was written."""
+    """Every dump of DUMPS into `out_dir`, in order; returns what was written.
+
+    The union is computed once, as N-Triples in a temporary file the other union dumps
+    are made from (on the full build: 45 s instead of 100 s for the three).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    union = out_dir / ".union.nt.tmp"
     written = []
-    for dump in DUMPS.values():
-        done = write_dump(store, dump, out_dir / dump.file)
-        progress(f"publish: {done.file} ({done.bytes:,} bytes)")
-        written.append(done)
+    try:
+        with open(union, "wb") as f:
+            triples = store.query(_UNION, use_default_graph_as_union=True)
+            ox.serialize(triples, f, ox.RdfFormat.N_TRIPLES)
+        for dump in DUMPS.values():
+            done = write_dump(store, dump, out_dir / dump.file, union=union)
+            progress(f"publish: {done.file} ({done.bytes:,} bytes)")
+            written.append(done)
+    finally:
+        union.unlink(missing_ok=True)
     return written
 
 
