@@ -127,3 +127,28 @@ def test_an_unreachable_graph_store_is_a_store_error(tmp_path: Path) -> None:
 def test_the_sparql_endpoint_is_found_next_to_the_graph_store() -> None:
     assert sibling_sparql_url("http://h:8890/sparql-graph-crud-auth") == "http://h:8890/sparql"
     assert sibling_sparql_url("sparql+http://h/x/sparql-graph-crud?a=b") == "http://h/x/sparql"
+
+
+def test_build_publish_pushes_the_new_build_into_the_remote_store(
+    virtuoso_server, runner, settings
+) -> None:
+    """`essgraph build --publish` builds, switches, then replaces the remote graphs."""
+    from essgraph.cli import essgraph
+
+    result = runner.invoke(
+        essgraph, ["build", "--publish", virtuoso_server.gsp_auth_url,
+                   "--publish-user", "dba", "--publish-password", "dba"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "published to" in result.output
+    with EmbeddedStore(settings.store_dir / "current") as local:
+        per_graph = dict(
+            (row[0].value, int(row[1].value))
+            for row in local.query(
+                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+            ).rows
+        )
+    remote = RemoteStore(virtuoso_server.sparql_url)
+    for graph, n in per_graph.items():
+        counted = remote.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        assert int(counted.rows[0][0].value) == n, graph

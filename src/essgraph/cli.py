@@ -97,17 +97,44 @@ def essgraph() -> None:
     "names and what contains them (fast, for trying things out).",
 )
 @store_dir_option
-def build(territories: str | None, store_dir: Path | None) -> None:
+@click.option(
+    "--publish",
+    "publish_url",
+    metavar="GSP_URL",
+    default=None,
+    help="After the build, replace each named graph of a remote store with the build's, "
+    "through the SPARQL 1.1 Graph Store HTTP Protocol (e.g. Virtuoso's "
+    "http://host:8890/sparql-graph-crud-auth).",
+)
+@click.option("--publish-user", default=None, help="User for digest authentication.")
+@click.option(
+    "--publish-password",
+    default=None,
+    envvar="ESSGRAPH_PUBLISH_PASSWORD",
+    help="Password for digest authentication. Default: $ESSGRAPH_PUBLISH_PASSWORD.",
+)
+def build(
+    territories: str | None,
+    store_dir: Path | None,
+    publish_url: str | None,
+    publish_user: str | None,
+    publish_password: str | None,
+) -> None:
     """Build the knowledge graph and make it the current store.
 
     Loads ontology/*.ttl and data/*.trig, adds the official territories, materialises the
     inferences, validates with shapes/*.ttl, writes a new store and switches to it. A
     failed build changes nothing: the current store keeps serving.
 
+    With --publish, the new build is then pushed into a remote store, one named graph per
+    PUT (each source graph replaced whole), and the counts are checked.
+
     \b
     Examples:
       essgraph build
       essgraph build --territories used --store-dir /tmp/ess-store
+      essgraph build --publish http://127.0.0.1:8890/sparql-graph-crud-auth \\
+                     --publish-user dba --publish-password dba
     """
     from .build import build as run_build
 
@@ -121,6 +148,14 @@ def build(territories: str | None, store_dir: Path | None) -> None:
             click.echo(render(e.report), err=True)
         raise
     click.echo(_render_summary(summary))
+    if publish_url:
+        from .store.publish import publish
+
+        auth = (publish_user, publish_password or "") if publish_user else None
+        report = publish(summary.path, publish_url, auth=auth, progress=_progress)
+        click.echo(f"published to {publish_url}: {report.total} statements")
+        for graph, n in sorted(report.triples_per_graph.items()):
+            click.echo(f"  {graph}  {n}")
 
 
 @essgraph.command("validate")
