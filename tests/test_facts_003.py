@@ -204,8 +204,8 @@ def test_nothing_the_roadmap_does_not_say():
     assert not ask(f"ASK {{ GRAPH {G} {{ ?x ess:milestone ?m }} }}")
     # The 57 % is not attached to m2A's territory; the 1000 ETP is not a target.
     assert not ask(f"""ASK {{ ?i ess:value 57 ; ess:subject {M2A_TERRITORY} }}""")
-    assert not ask(f"""ASK {{ ?i ess:value 1000 ;
-        ess:status concept:statut-indicateur\\/objectif }}""")
+    assert not ask("""ASK { ?i ess:value 1000 ;
+        ess:status concept:statut-indicateur\\/objectif }""")
     # No figure is given for any year other than the roadmap's.
     assert values(f"""SELECT ?p WHERE {{ GRAPH {G} {{ ?i ess:refPeriod ?p }} }}""") == {"2024"}
     # ANRU's legal nature and La Belle de Mai's, Bliiida's, Darwin's types are not stated.

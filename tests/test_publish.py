@@ -150,5 +150,7 @@ def test_build_publish_pushes_the_new_build_into_the_remote_store(
         )
     remote = RemoteStore(virtuoso_server.sparql_url)
     for graph, n in per_graph.items():
-        counted = remote.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        counted = remote.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        )
         assert int(counted.rows[0][0].value) == n, graph
