@@ -143,6 +143,20 @@ def test_every_example_returns_rows(name: str) -> None:
     assert run(name, **required_only), f"{name} with {required_only} returns nothing"
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in QUERIES.glob("*.rq")))
+def test_the_values_route_of_the_web_api_gives_the_same_answer(name: str) -> None:
+    """/api/queries always binds through a VALUES block; `run` prefers substitutions when it
+    can. Both must give the same rows, whichever parameters are given."""
+    nq = _named()[name]
+    examples = {p.name: p.example for p in nq.params.values() if p.example}
+    for given in (examples, {k: v for k, v in examples.items() if nq.params[k].required}):
+        terms = queries.bind(nq, given)
+        sparql = queries.inject_values(nq.sparql, terms) if terms else nq.sparql
+        direct = _store().query(sparql)
+        assert sorted(map(str, direct.rows)) == sorted(
+            map(str, queries.run(_store(), nq, given).rows)), (name, given)
+
+
 # --- Dijon (002) ------------------------------------------------------------------------------
 
 
@@ -198,6 +212,10 @@ def test_funding_partnerships_of_the_dijon_report() -> None:
     assert set(gbfc["providers"].split(" ; ")) == {"ADEME", "Région Bourgogne-Franche-Comté"}
     every_nature = run("partenariats-par-nature", source="essid:source/002")
     assert len(col(every_nature, "partnership")) == 19
+    # Only the nature: every parameter is projected, so `run` binds by substitution.
+    everywhere = run("partenariats-par-nature", nature="concept:nature-partenariat/financement")
+    assert col(rows, "partnership") <= col(everywhere, "partnership")
+    assert col(everywhere, "nature") == {CONCEPT + "nature-partenariat/financement"}
 
 
 def test_people_in_a_role_at_the_dijon_round_table() -> None:
@@ -434,3 +452,10 @@ def test_timeline_of_strasbourg_ess_policy() -> None:
                    "policy")
     assert ids("politique/spaser", "politique/territoire-commerce-equitable", "politique/tzdzg",
                "politique/pacte-economie-locale-durable") <= policies
+
+
+def test_every_query_is_documented_with_an_example_call() -> None:
+    doc = (ROOT / "docs" / "QUERIES.md").read_text(encoding="utf-8")
+    for name in _named():
+        assert f"## {name}\n" in doc
+        assert f"essgraph query {name}" in doc and f"GET /api/queries/{name}" in doc
