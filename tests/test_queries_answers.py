@@ -287,7 +287,12 @@ def test_policies_that_apply_to_dijon() -> None:
     assert col(rows, "policy") == ids("politique/dla-cote-d-or",
                                       "politique/generateur-bfc-cote-d-or")
     assert col(rows, "relations") == {"s'applique à un territoire qui le contient"}
-    assert run("politiques-territoire", territory="essid:territoire/epci/242100410") == []
+    # Every member of Dijon Métropole is in the Côte-d'Or: what applies to the Côte-d'Or
+    # reaches the métropole through containment.
+    metropole = run("politiques-territoire", territory="essid:territoire/epci/242100410",
+                    source="essid:source/002")
+    assert col(metropole, "policy") == ids("politique/dla-cote-d-or",
+                                           "politique/generateur-bfc-cote-d-or")
 
 
 def test_comparison_of_dijon_metropole_and_longvic() -> None:
@@ -303,11 +308,14 @@ def test_comparison_of_dijon_metropole_and_longvic() -> None:
 
 def test_communes_of_cote_d_or_and_bfc_the_data_speaks_of() -> None:
     rows = run("territoires-contenus", territory="essid:territoire/departement/21")
-    assert col(rows, "name") == {"Dijon", "Longvic", "Sombernon"}
+    # The communes and the two EPCI (all members in the Côte-d'Or) the data speaks of.
+    assert col(rows, "name") == {"Dijon", "Longvic", "Sombernon", "Dijon Métropole",
+                                 "CC Ouche et Montagne"}
     bfc = run("territoires-contenus", territory="essid:territoire/region/27")
     assert col(bfc, "inside") == ids(
         "territoire/commune/21231", "territoire/commune/21355", "territoire/commune/21611",
-        "territoire/commune/25462", "territoire/commune/71076", "territoire/departement/21")
+        "territoire/commune/25462", "territoire/commune/71076", "territoire/departement/21",
+        "territoire/epci/242100410", "territoire/epci/200039055")
 
 
 def test_the_source_behind_le_champ_des_sourires() -> None:
@@ -371,7 +379,8 @@ def test_actors_by_legal_form() -> None:
 
 
 def test_policies_and_target_of_mulhouse() -> None:
-    rows = run("politiques-territoire", territory="essid:territoire/epci/200066009")
+    rows = run("politiques-territoire", territory="essid:territoire/epci/200066009",
+               source="essid:source/003")
     assert col(rows, "policy") == ids("politique/feuille-de-route-ess-m2a-2024",
                                       "politique/feuille-de-route-ess-m2a-initiale",
                                       "politique/feuille-de-route-ess-m2a-2024-lieu-totem")

@@ -224,7 +224,7 @@ def test_fixture_version_flows_into_the_reference_iri():
 
 def test_fixture_whole_output():
     quads = list(territories.reference_quads(TINY))
-    assert len(quads) == 161
+    assert len(quads) == 164
     assert len(set(quads)) == len(quads)
 
 
@@ -314,3 +314,18 @@ def test_unknown_epci_type_is_refused(tmp_path):
     (data / "epci.json").write_text(json.dumps(records))
     with pytest.raises(ReferenceDataInvalid, match="XYZ"):
         territories.reference_quads(data)
+
+
+def test_an_epci_is_within_the_smallest_territory_holding_all_its_members(graph):
+    within = ESS + "directlyWithin"
+    # Every member of the Eurométropole is in the Bas-Rhin.
+    assert graph[ID + "territoire/epci/246700488"][within] == {ID + "territoire/departement/67"}
+    assert graph[ID + "territoire/epci/242100410"][within] == {ID + "territoire/departement/21"}
+    counts = {"departement": 0, "region": 0, "pays": 0}
+    for iri, props in graph.items():
+        if iri.startswith(ID + "territoire/epci/"):
+            (container,) = props[within]
+            counts[container[len(ID + "territoire/"):].split("/")[0]] += 1
+    # Most EPCI lie in one département; a few span two départements or two régions.
+    assert counts["departement"] > 1100
+    assert counts["region"] + counts["pays"] > 0

@@ -306,8 +306,9 @@ def _containers(ref: _Reference) -> dict[str, list[str]]:
         if region:
             up[C + "departement/" + code] = [T + "departement/" + code]
     epci_of = _epci_of_commune(ref)
+    epci_up = _epci_containers(ref)
     for e in ref.epcis:
-        up[T + "epci/" + e.siren] = []
+        up[T + "epci/" + e.siren] = epci_up[e.siren]
         up[C + "epci/" + e.siren] = [T + "epci/" + e.siren]
     for c in ref.communes:
         up[_commune_iri(c)] = _commune_containers(c, epci_of)
@@ -330,6 +331,29 @@ def _closure(only: set[str], up: dict[str, list[str]]) -> set[str]:
 
 def _epci_of_commune(ref: _Reference) -> dict[str, str]:
     return {member: e.siren for e in ref.epcis for member in e.members}
+
+
+def _epci_containers(ref: _Reference) -> dict[str, list[str]]:
+    """SIREN -> the smallest official territory holding every member commune of the EPCI.
+
+    Not a fact of the package but one computed from it: an EPCI whose members all lie in
+    one département is within it; one that spans départements of a single région is within
+    the région; otherwise only within France. So a query on a région or on France reaches
+    what is said of an EPCI, and never of an EPCI that merely touches it.
+    """
+    dept_of = {c.code: c.departement for c in ref.communes if c.kind == "commune-actuelle"}
+    region_of = {code: region for code, _, region in ref.departements}
+    out: dict[str, list[str]] = {}
+    for e in ref.epcis:
+        depts = {dept_of[m] for m in e.members if m in dept_of}
+        regions = {region_of.get(d) for d in depts}
+        if len(depts) == 1:
+            out[e.siren] = [T + "departement/" + depts.pop()]
+        elif len(regions) == 1 and None not in regions:
+            out[e.siren] = [T + "region/" + regions.pop()]
+        else:
+            out[e.siren] = [COUNTRY]
+    return out
 
 
 def _commune_iri(c: _Commune) -> str:
@@ -431,11 +455,13 @@ def _emit(ref: _Reference, keep: set[str] | None) -> Iterator[Quad]:
             yield from territory(iri, cls, name, code)
             yield from within(iri, (T + "region/" + region,) if region else (COUNTRY,))
 
+    epci_up = _epci_containers(ref)
     for e in ref.epcis:
         iri = T + "epci/" + e.siren
         if wanted(iri):
             cls_name, concept = EPCI_TYPES[e.kind]
             yield from territory(iri, t.cls["EPCI"], e.name, e.siren)
+            yield from within(iri, epci_up[e.siren])
             s = node(iri)
             yield Quad(s, t.type, t.cls[cls_name], g)
             yield Quad(s, t.epci_type, t.epci_concept[concept], g)
