@@ -183,7 +183,7 @@ def test_lieu_totem_examples_and_their_cities():
 def test_kaleidoscoop_is_a_third_place_with_its_site():
     assert ask("""ASK { essid:organisation\\/kaleidoscoop a ess:ThirdPlace ;
         skos:altLabel "Le Kaleidoscoop"@fr ; foaf:homepage <https://www.kaleidos.coop/> ;
-        ess:locatedIn essid:territoire\\/alsace . }""")
+        ess:locatedIn essid:territoire\\/region-historique\\/alsace . }""")
 
 
 def test_streetpress_guides_in_five_cities():

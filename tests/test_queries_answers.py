@@ -232,8 +232,11 @@ def test_people_in_a_role_at_the_dijon_round_table() -> None:
 def test_events_of_2024_with_their_organisers() -> None:
     rows = run("evenements-annee", year="2024")
     forum = ID + "evenement/engager-sa-collectivite-dijon-2024"
-    assert col(rows, "event") == {forum, forum + "-table-ronde", forum + "-stands"}
-    assert col(rows, "date") == {"2024-11-28"}
+    # The 17th Mois de l'ESS holds the forum of "28 NOVEMBRE 2024": its start is the year only.
+    mois = ID + "evenement/mois-de-l-ess-2024"
+    assert col(rows, "event") == {mois, forum, forum + "-table-ronde", forum + "-stands"}
+    assert col(rows, "date") == {"2024", "2024-11-28"}
+    assert next(r for r in rows if r["event"] == mois)["partOf"] == "Mois de l'ESS"
     main = next(r for r in rows if r["event"] == forum)
     assert set(main["organizers"].split(" ; ")) == {
         "Pôle d'Economie Solidaire 21", "Dijon Métropole",
@@ -422,8 +425,12 @@ def test_organisations_on_several_territories() -> None:
 
 def test_editions_of_the_mois_de_l_ess() -> None:
     rows = run("editions-serie", series="essid:evenement/mois-de-l-ess")
+    # The plenary of the Conseil de l'ESS is "un des rendez-vous phares du Mois de l'ESS", a
+    # series of its own, not an edition of the Mois.
+    assert col(rows, "edition") == ids("evenement/mois-de-l-ess-2024")
     edition = next(r for r in rows if r["edition"] == ID + "evenement/mois-de-l-ess-2024")
     assert edition["editionNumber"] == "17"
+    assert edition["startDate"] == "2024"
 
 
 # --- Strasbourg (001), facts checked in the seed text -----------------------------------------
