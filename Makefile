@@ -39,6 +39,7 @@ run: build
 	$(BIN)/essgraph serve
 
 test: setup
+	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest
 
 lint: setup

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 import pytest
 
 from essgraph import vocab
