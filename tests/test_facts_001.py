@@ -495,3 +495,21 @@ def test_every_partnership_has_two_parties_and_a_nature():
     count = values(f"""SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{
         GRAPH {G} {{ ?p a ess:Partnership }} }}""")
     assert int(next(iter(count))) >= 60
+
+
+def test_audit_figures_of_durations_editions_and_counts():
+    duree = indicator("conseil-duree-13-ans")
+    assert (duree["value"], duree["unit"], duree["measure"]) == ("13", "annee", "duree")
+    assert (duree["start"], duree["end"]) == ("2010", "2023")
+    assert duree["subject"] == CONSEIL[1:-1]
+    edition = indicator("forum-metiers-3-edition")
+    assert (edition["value"], edition["measure"], edition["unit"]) == (
+        "3", "numero-edition", "edition")
+    pole = indicator("pole-duree-existence")
+    assert (pole["value"], pole["unit"], pole["subject"]) == ("2", "annee", POLE[1:-1])
+    assert indicator("boostinno-thematiques")["value"] == "2"
+    objectifs = indicator("strategie-is-objectifs")
+    assert (objectifs["value"], objectifs["measure"]) == ("2", "objectifs")
+    prefig = indicator("vitrine-marche-ess-prefiguration-evenements")
+    assert (prefig["value"], prefig["start"], prefig["end"]) == ("2", "2016", "2017")
+    assert prefig["period"] is None
