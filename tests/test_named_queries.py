@@ -268,3 +268,18 @@ def test_values_go_in_the_outermost_where_group() -> None:
     out = queries.inject_values(sparql, {"s": term})
     assert out.index("VALUES (?s)") == sparql.index("WHERE { ?s ?p ?o") + len("WHERE {") + 1
     assert "<http://example.org/x>" in out
+
+
+def test_a_query_file_without_header_runs_as_an_ad_hoc_query(tmp_path) -> None:
+    from essgraph.errors import QueryError
+    from essgraph.queries import find_named_query
+
+    plain = tmp_path / "count.rq"
+    plain.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    nq = find_named_query(str(plain), tmp_path / "elsewhere")
+    assert (nq.name, nq.params) == ("count", {})
+    broken = tmp_path / "broken.rq"
+    broken.write_text("SELECT ?s WHERE { ?s ?p }\n", encoding="utf-8")
+    with pytest.raises(QueryError) as caught:
+        find_named_query(str(broken), tmp_path)
+    assert caught.value.where.startswith(str(broken)) or "broken.rq" in caught.value.where

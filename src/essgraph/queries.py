@@ -80,11 +80,26 @@ def find_named_query(name_or_path: str, queries_dir: Path) -> NamedQuery:
     """A query by name from `queries_dir`, or a `.rq` file given by path."""
     path = Path(name_or_path)
     if path.suffix == ".rq" and path.is_file():
-        return load_named_query(path)
+        return _ad_hoc_or_named(path)
     candidate = Path(queries_dir) / f"{name_or_path}.rq"
     if _NAME.match(name_or_path.replace("-", "_")) and candidate.is_file():
         return load_named_query(candidate)
     raise UnknownQuery(f"no named query {name_or_path!r} in {queries_dir}", where=name_or_path)
+
+
+def _ad_hoc_or_named(path: Path) -> NamedQuery:
+    """A .rq file given by path: with a header it is a named query (parsed strictly);
+    without one it is an ad hoc query with no parameters, as a data team writes them."""
+    text = path.read_text(encoding="utf-8")
+    header, _ = _split_header(text)
+    if header:
+        return load_named_query(path)
+    try:
+        _parse_only(text)
+    except QueryError as e:
+        raise QueryError(e.message, where=f"{_display(path)}: {e.where}") from e
+    return NamedQuery(name=path.stem, title=path.name, description="", params={},
+                      sparql=text, path=path)
 
 
 def load_named_query(path: Path) -> NamedQuery:
