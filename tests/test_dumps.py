@@ -320,3 +320,20 @@ def test_export_without_new_options_still_writes_one_format(published):
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == len(union_triples(published))
+
+
+def test_the_void_description_links_every_dump(published, client):
+    """VoID's void:dataDump names the downloads, in the build's file and on the live route."""
+    data_dump = ox.NamedNode("http://rdfs.org/ns/void#dataDump")
+    in_file = set(ox.parse(path=str(publish_folder(published) / "void.ttl"),
+                           format=ox.RdfFormat.TURTLE))
+    dumps_in_file = {t.object.value for t in in_file if t.predicate == data_dump}
+    assert {u.rsplit("/", 1)[1] for u in dumps_in_file} == {
+        "essgraph.ttl", "essgraph.nt.gz", "essgraph.nq", "essgraph.jsonld"}
+    answer = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert answer.status_code == 200
+    served = set(ox.parse(answer.data, format=ox.RdfFormat.TURTLE))
+    for url in {t.object.value for t in served if t.predicate == data_dump}:
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        assert client.head("/" + path).status_code == 200, url
+    assert len([t for t in served if t.predicate == data_dump]) == 4

@@ -201,7 +201,8 @@ def write_void(store: ox.Store, path: Path, base_url: str) -> None:
     """The VoID description of essgraph.void, counted from `store`, as Turtle."""
     stats = void.count_store(store)
     document = urljoin(base_url, void.DOCUMENT_PATH)
-    triples = void.describe(stats, document=document, endpoint=urljoin(base_url, "sparql"))
+    triples = void.describe(stats, document=document, endpoint=urljoin(base_url, "sparql"),
+                            dumps=dump_urls(base_url))
     path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE,
                                   prefixes=void.PREFIXES) or b"")
 
@@ -282,6 +283,11 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as e:
         raise StoreError(f"cannot read the manifest: {e}", where=str(path)) from e
+
+
+def dump_urls(base_url: str) -> list[str]:
+    """Where the dumps of a build are downloaded from (the /dumps/ route)."""
+    return [urljoin(base_url, "dumps/" + d.file) for d in DUMPS.values()]
 
 
 def dump_files(manifest: dict[str, Any]) -> list[DumpFile]:

@@ -20,7 +20,7 @@ No Flask here; the web layer caches the description per build.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -116,6 +116,7 @@ def describe(
     title: str = "essgraph",
     description: str | None = None,
     graph_titles: Mapping[str, str] | None = None,
+    dumps: Sequence[str] = (),
 ) -> list[ox.Triple]:
     """The VoID triples of the dataset: the dataset, its partitions and its subsets.
 
@@ -126,7 +127,7 @@ def describe(
     v = {name: ox.NamedNode(VOID + name) for name in (
         "Dataset", "DatasetDescription", "sparqlEndpoint", "triples", "entities", "classes",
         "properties", "classPartition", "propertyPartition", "class", "property", "subset",
-        "uriSpace", "vocabulary",
+        "uriSpace", "vocabulary", "dataDump",
     )}
     rdf_type = ox.NamedNode(vocab.RDF + "type")
     dct_title = ox.NamedNode(vocab.DCT + "title")
@@ -150,6 +151,7 @@ def describe(
         ox.Triple(dataset, v["properties"], integer(len(stats.properties))),
         *(ox.Triple(dataset, v["vocabulary"], ox.NamedNode(ns)) for ns in stats.vocabularies),
     ]
+    triples += [ox.Triple(dataset, v["dataDump"], ox.NamedNode(url)) for url in dumps]
     if description:
         triples.append(ox.Triple(dataset, ox.NamedNode(vocab.DCT + "description"),
                                  ox.Literal(description)))

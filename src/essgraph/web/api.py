@@ -242,12 +242,27 @@ def void_url() -> str:
 def void_description() -> Response:
     choice = negotiate(False, request.args.getlist("format") or None, request.accept_mimetypes)
     stats = void_stats()
-    triples = void.describe(stats, document=void_url(), endpoint=endpoint_url())
+    triples = void.describe(stats, document=void_url(), endpoint=endpoint_url(),
+                            dumps=_published_dumps())
     body = ox.serialize(triples, format=choice.format.ox_format,
                         prefixes=void.PREFIXES if choice.format.key in ("ttl", "rdfxml") else None)
     response = Response(body, content_type=choice.content_type)
     response.vary.add("Accept")
     return response
+
+
+def _published_dumps() -> list[str]:
+    """The dump URLs of the current build, if it published its files (a build of
+    `essgraph serve FILE...` or a remote store has none)."""
+    from .. import dumps
+    from ..errors import EssgraphError
+    from ..store.builds import current_build
+
+    try:
+        dumps.read_manifest(dumps.publish_dir(current_build(service().settings.store_dir)))
+    except (EssgraphError, OSError):
+        return []
+    return dumps.dump_urls(service().settings.base_url)
 
 
 def void_stats() -> void.VoidStats:
