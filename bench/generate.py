@@ -295,10 +295,14 @@ class Document:
         self.count += 1
 
     def cite(self, section: str, quote: str) -> str:
-        """A citation shared by the resources of one section of ten; created on first use."""
-        n = self.sections[section]
-        self.sections[section] = n + 1
-        c = f"{ID}citation/{self.number}/{slug(section)}-{n // 10}"
+        """A citation shared by the resources of one section of ten; created on first use.
+
+        Counted by slug: two communes of a région may share a name up to accents or case
+        (Peseux, Péseux), and their sections must not make two citations of one IRI."""
+        key = slug(section)
+        n = self.sections[key]
+        self.sections[key] = n + 1
+        c = f"{ID}citation/{self.number}/{key}-{n // 10}"
         if n % 10 == 0:
             self.add(c, P["type"], iri(ESS + "Citation"))
             self.add(c, P["inDocument"], iri(self.iri))
