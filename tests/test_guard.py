@@ -155,3 +155,15 @@ def test_check_is_cheap_enough_on_a_5kb_query():
     # Measured: about 0.2 s for the rdflib parse, under 5 ms for the lexical look.
     assert elapsed < 2.0
     assert lexical < 0.05
+
+
+def test_an_accepted_query_is_parsed_once_and_a_refused_one_every_time() -> None:
+    from essgraph.errors import QueryRejected
+    from essgraph.guard import check_query
+
+    text = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3 # cache probe"
+    assert check_query(text) is check_query(text)  # remembered, not parsed again
+    service = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } # cache probe"
+    for _ in range(2):
+        with pytest.raises(QueryRejected):
+            check_query(service)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 from pyparsing import ParseException, ParseResults
@@ -91,10 +92,14 @@ def query_kind(sparql: str) -> str:
     return check_query(sparql).kind
 
 
+@lru_cache(maxsize=2048)
 def check_query(sparql: str, *, base_iri: str | None = None) -> ParsedQuery:
     """Parse `sparql` and refuse what may not run here; see the module docstring.
 
     `base_iri` resolves relative FROM IRIs, as the engine will (the endpoint's URL).
+    The verdict depends on the text alone, so accepted queries are remembered (per query
+    worker): rdflib's parse costs 10-120 ms, more than pyoxigraph takes to answer a lookup
+    (bench/RESULTS.md). Refusals raise and are not cached.
     """
     try:
         tree = parseQuery(sparql)
