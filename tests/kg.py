@@ -53,3 +53,27 @@ def ask(sparql: str) -> bool:
 def values(sparql: str) -> set[str]:
     """The set of values of the single projected variable."""
     return {next(iter(r.values())) for r in select(sparql)}
+
+
+def normalise(text: str) -> str:
+    """Whitespace collapsed, as quotes are compared with the seed documents."""
+    return " ".join(text.split())
+
+
+def seed_path(name: str) -> Path:
+    """A seed document in ../shared/seeds; CI always has it, so there its absence fails."""
+    path = ROOT.parent / "shared" / "seeds" / name
+    if path.exists():
+        return path
+    import os
+
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"seed document {path} is missing")
+    pytest.skip("seed document not available")
+
+
+def iri(path: str) -> str:
+    """An essid: prefixed name for a path with slashes, escaped for SPARQL."""
+    return "essid:" + path.replace("/", "\\/")

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from kg import ROOT, ask, select, values
+from kg import ROOT, ask, iri, normalise, seed_path, select, values
 
 SEED = "000_30b29d3dd88a61ce.txt"
 DATA = ROOT / "data" / "000_strasbourg-carnet-du-pacte.trig"
@@ -29,18 +29,15 @@ NEUHOF = "essid:territoire\\/quartier\\/67482-neuhof"
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    return normalise(text)
 
 
 def _seed_path():
-    for base in (ROOT.parent / "shared" / "seeds", ROOT / ".." / "shared" / "seeds"):
-        if (base / SEED).exists():
-            return base / SEED
-    pytest.skip("seed document not available")
+    return seed_path(SEED)
 
 
 def _iri(path: str) -> str:
-    return "essid:" + path.replace("/", "\\/")
+    return iri(path)
 
 
 # --- the source document -------------------------------------------------------------------

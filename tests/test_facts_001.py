@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from kg import ROOT, ask, select, values
+from kg import ROOT, ask, normalise, seed_path, select, values
 
 SEED = "001_d820dd1013af0e54.txt"
 DATA = ROOT / "data" / "001_strasbourg-conseil-ess.trig"
@@ -35,14 +33,11 @@ COLE = iri("organisation/colecosol")
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    return normalise(text)
 
 
 def _seed_path():
-    for base in (ROOT.parent / "shared" / "seeds", ROOT / ".." / "shared" / "seeds"):
-        if (base / SEED).exists():
-            return base / SEED
-    pytest.skip("seed document not available")
+    return seed_path(SEED)
 
 
 def indicator(slug: str) -> dict[str, str]:

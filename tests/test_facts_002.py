@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from kg import ROOT, ask, select, values
+from kg import ROOT, ask, normalise, seed_path, select, values
 
 SEED = "002_f69e44763cd3f1f7.txt"
 DATA = ROOT / "data" / "002_dijon-forum-2024.trig"
@@ -34,14 +34,11 @@ DLA = "essid:politique\\/dla"
 
 
 def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return normalise(text)
 
 
 def _seed_path():
-    for base in (ROOT.parent / "shared" / "seeds", ROOT / ".." / "shared" / "seeds"):
-        if (base / SEED).exists():
-            return base / SEED
-    pytest.skip("seed document not available")
+    return seed_path(SEED)
 
 
 def _partnerships(provider_or_party: str, recipient: str) -> list[dict[str, str]]:

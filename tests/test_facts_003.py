@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from kg import ROOT, ask, select, values
+from kg import ROOT, ask, iri, normalise, seed_path, select, values
 
 SEED = "003_2556acd47efeb676.txt"
 DATA = ROOT / "data" / "003_mulhouse-feuille-de-route-2024.trig"
@@ -26,18 +24,15 @@ SIAE_ACTION = "essid:politique\\/feuille-de-route-ess-m2a-2024-visibilite-siae"
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    return normalise(text)
 
 
 def _seed_path():
-    for base in (ROOT.parent / "shared" / "seeds", ROOT / ".." / "shared" / "seeds"):
-        if (base / SEED).exists():
-            return base / SEED
-    pytest.skip("seed document not available")
+    return seed_path(SEED)
 
 
 def _iri(path: str) -> str:
-    return "essid:" + path.replace("/", "\\/")
+    return iri(path)
 
 
 # --- the source document -------------------------------------------------------------------

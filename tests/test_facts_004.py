@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from kg import ROOT, ask, select, values
+from kg import ROOT, ask, normalise, seed_path, select, values
 
 SEED = "004_bfc61dad1a8218e0.txt"
 DATA = ROOT / "data" / "004_chalon-active.trig"
@@ -23,14 +21,11 @@ CHALON = "essid:territoire\\/commune\\/71076"
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    return normalise(text)
 
 
 def _seed_path():
-    for base in (ROOT.parent / "shared" / "seeds", ROOT / ".." / "shared" / "seeds"):
-        if (base / SEED).exists():
-            return base / SEED
-    pytest.skip("seed document not available")
+    return seed_path(SEED)
 
 
 # --- the source document -------------------------------------------------------------------
