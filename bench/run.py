@@ -294,10 +294,15 @@ class Engine:
     info: dict = field(default_factory=dict)
 
 
-def start_essgraph(store_dir: Path, logs: Path, limit: float) -> Engine:
+def start_essgraph(store_dir: Path, logs: Path, limit: float, *, cache: bool = True) -> Engine:
+    """`essgraph serve` with its defaults; `cache=False` turns the result cache off (every
+    request is evaluated: what a first visitor of each query gets after a rebuild)."""
     port = free_port()
     env = {**os.environ, "ESSGRAPH_STORE_DIR": str(store_dir)}
-    log_file = (logs / "essgraph-serve.log").open("w")
+    if not cache:
+        env["ESSGRAPH_RESULT_CACHE_MB"] = "0"
+    name = "essgraph" if cache else "essgraph-nocache"
+    log_file = (logs / f"{name}-serve.log").open("w")
     proc = subprocess.Popen(
         [str(BIN / "essgraph"), "serve", "--port", str(port), "--timeout", f"{limit:g}"],
         env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
@@ -308,9 +313,9 @@ def start_essgraph(store_dir: Path, logs: Path, limit: float) -> Engine:
     except RuntimeError:
         stop(proc)
         raise
-    return Engine("essgraph", url, lambda: process_tree(proc.pid), lambda: stop(proc),
-                  info={"config": "essgraph serve: gunicorn 2 workers x 8 threads, "
-                                  f"2 query workers each, --timeout {limit:g}"})
+    return Engine(name, url, lambda: process_tree(proc.pid), lambda: stop(proc),
+                  info={"config": f"essgraph serve (defaults), --timeout {limit:g}, result "
+                                  f"cache {'on' if cache else 'off'}"})
 
 
 def start_rdflib(dump: Path, logs: Path, limit: float) -> Engine:
@@ -623,8 +628,9 @@ def bench_scale(scale: str, args: argparse.Namespace) -> dict:
     for name in engines:
         log(f"{scale}: starting {name}")
         try:
-            if name == "essgraph":
-                engine = start_essgraph(store_dir, logs, args.essgraph_limit)
+            if name in ("essgraph", "essgraph-nocache"):
+                engine = start_essgraph(store_dir, logs, args.essgraph_limit,
+                                        cache=name == "essgraph")
             elif name == "virtuoso":
                 engine = start_virtuoso(dump, out_dir / "virtuoso", args.virtuoso_buffers)
             else:
@@ -654,18 +660,24 @@ def bench_scale(scale: str, args: argparse.Namespace) -> dict:
         log(f"{scale}: in-process split of essgraph's time (guard, query)")
         result["inprocess"] = inprocess_split(Path(build["path"]), mix,
                                               result["engines"].get("essgraph", {}))
-    res = result["engines"]
-    ess = res.get("essgraph", {}).get("queries", {})
-    if ess and res.get("virtuoso", {}).get("queries"):
-        result["essgraph_over_virtuoso"] = compare(ess, res["virtuoso"]["queries"],
-                                                   args.essgraph_limit, VIRTUOSO_LIMIT)
-    if ess and res.get("rdflib", {}).get("queries"):
-        result["rdflib_over_essgraph"] = compare(res["rdflib"]["queries"], ess,
-                                                 args.rdflib_limit, args.essgraph_limit)
+    add_comparisons(result, args.essgraph_limit, args.rdflib_limit)
     if not args.keep:
         dump.unlink(missing_ok=True)
         shutil.rmtree(out_dir / "virtuoso", ignore_errors=True)
     return result
+
+
+def add_comparisons(result: dict, essgraph_limit: float, rdflib_limit: float) -> None:
+    """The ratios against Virtuoso and rdflib, for essgraph with and without its cache."""
+    res = result.get("engines", {})
+    for variant, suffix in (("essgraph", ""), ("essgraph-nocache", "_nocache")):
+        ess = res.get(variant, {}).get("queries", {})
+        if ess and res.get("virtuoso", {}).get("queries"):
+            result[f"essgraph{suffix}_over_virtuoso"] = compare(
+                ess, res["virtuoso"]["queries"], essgraph_limit, VIRTUOSO_LIMIT)
+        if ess and res.get("rdflib", {}).get("queries"):
+            result[f"rdflib_over_essgraph{suffix}"] = compare(
+                res["rdflib"]["queries"], ess, rdflib_limit, essgraph_limit)
 
 
 # --------------------------------------------------------------------------- report
@@ -688,12 +700,15 @@ def report(results: list[dict]) -> str:
             f"store {sp['store']}; peak RSS {b['peak_rss_mb']:.0f} MB")
         lines.append("load of the exported N-Quads: " + ", ".join(
             f"{k} {v} s" for k, v in r["load"].items()))
-        engines = [e for e in ("essgraph", "virtuoso", "rdflib") if e in r["engines"]]
+        engines = [e for e in ("essgraph", "essgraph-nocache", "virtuoso", "rdflib")
+                   if e in r["engines"]]
         header = f"{'query':36}" + "".join(f"{e + ' med/p95 ms':>26}" for e in engines)
-        header += f"{'rows':>7}{'ess/virt':>10}{'rdf/ess':>9}"
+        header += f"{'rows':>7}{'ess/virt':>10}{'rdf/ess':>9}{'cold/virt':>10}{'rdf/cold':>9}"
         lines.append(header)
         ev = r.get("essgraph_over_virtuoso", {}).get("per_query", {})
         re_ = r.get("rdflib_over_essgraph", {}).get("per_query", {})
+        evc = r.get("essgraph_nocache_over_virtuoso", {}).get("per_query", {})
+        rec = r.get("rdflib_over_essgraph_nocache", {}).get("per_query", {})
         for name in r.get("mix", []):
             cells = []
             rows = ""
@@ -706,6 +721,7 @@ def report(results: list[dict]) -> str:
                     cells.append(f"{'error' if q else '-':>24}")
             line = f"{name:36}" + "".join(f"{c:>26}" for c in cells) + f"{rows:>7}"
             line += f"{ev.get(name, ''):>10}{re_.get(name, ''):>9}"
+            line += f"{evc.get(name, ''):>10}{rec.get(name, ''):>9}"
             lines.append(line)
         for e in engines:
             en = r["engines"][e]
@@ -724,7 +740,8 @@ def report(results: list[dict]) -> str:
             for name, x in r["inprocess"].items():
                 lines.append(f"  {name:36}{x['query_ms']:>10.1f}{x['guard_ms']:>10.1f}"
                              f"{x['http_ms']:>10.1f}")
-        for key in ("essgraph_over_virtuoso", "rdflib_over_essgraph"):
+        for key in ("essgraph_over_virtuoso", "rdflib_over_essgraph",
+                    "essgraph_nocache_over_virtuoso", "rdflib_over_essgraph_nocache"):
             c = r.get(key, {})
             if c.get("geomean"):
                 stopped = {**c.get("lower_bounds", {}), **c.get("upper_bounds", {})}
@@ -747,16 +764,21 @@ def targets(results: list[dict]) -> list[tuple[str, str]]:
         return "n/a" if ok is None else "PASS" if ok else "MISS"
 
     r1 = by.get("1m", {})
-    g = r1.get("essgraph_over_virtuoso", {}).get("geomean")
-    out.append((verdict(None if g is None else g <= TARGET_VS_VIRTUOSO),
-                f"mix at 1m no slower than Virtuoso: geomean essgraph/virtuoso = "
-                f"{'-' if g is None else f'{g:.2f}'} (target <= {TARGET_VS_VIRTUOSO})"))
-    c = by.get("100k", {}).get("rdflib_over_essgraph", {})
-    # rdflib stopped at its limit: limit / essgraph is a lower bound, so count it.
-    g = c.get("geomean_with_bounds") if not c.get("upper_bounds") else c.get("geomean")
-    out.append((verdict(None if g is None else g >= TARGET_VS_RDFLIB),
-                f"at least 50x faster than rdflib at 100k: geomean rdflib/essgraph = "
-                f"{'-' if g is None else f'{g:.1f}'} (target >= {TARGET_VS_RDFLIB:.0f})"))
+    for suffix, how in (("", "result cache on"), ("_nocache", "result cache off")):
+        g = r1.get(f"essgraph{suffix}_over_virtuoso", {}).get("geomean")
+        if g is not None or not suffix:
+            out.append((verdict(None if g is None else g <= TARGET_VS_VIRTUOSO),
+                        f"mix at 1m no slower than Virtuoso ({how}): geomean "
+                        f"essgraph/virtuoso = {'-' if g is None else f'{g:.2f}'} "
+                        f"(target <= {TARGET_VS_VIRTUOSO})"))
+        c = by.get("100k", {}).get(f"rdflib_over_essgraph{suffix}", {})
+        # rdflib stopped at its limit: limit / essgraph is a lower bound, so count it.
+        g = c.get("geomean_with_bounds") if not c.get("upper_bounds") else c.get("geomean")
+        if g is not None or not suffix:
+            out.append((verdict(None if g is None else g >= TARGET_VS_RDFLIB),
+                        f"at least 50x faster than rdflib at 100k ({how}): geomean "
+                        f"rdflib/essgraph = {'-' if g is None else f'{g:.1f}'} "
+                        f"(target >= {TARGET_VS_RDFLIB:.0f})"))
     b = r1.get("build")
     if b is None:
         out.append(("n/a", "build of 1m within 60 s: 1m not run"))
@@ -791,21 +813,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["report"]:  # re-render the tables of a results JSON (after a fix)
         record = json.loads(Path(argv[1]).read_text())
         for r in record["results"]:
-            res = r.get("engines", {})
-            ess = res.get("essgraph", {}).get("queries", {})
-            limits = {"essgraph": 60.0, "rdflib": 30.0}
-            if ess and res.get("virtuoso", {}).get("queries"):
-                r["essgraph_over_virtuoso"] = compare(ess, res["virtuoso"]["queries"],
-                                                      limits["essgraph"], VIRTUOSO_LIMIT)
-            if ess and res.get("rdflib", {}).get("queries"):
-                r["rdflib_over_essgraph"] = compare(res["rdflib"]["queries"], ess,
-                                                    limits["rdflib"], limits["essgraph"])
+            add_comparisons(r, 60.0, 30.0)
         print(report(record["results"]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="100k,1m",
                         help="comma-separated, of " + ", ".join(generate.SCALES))
-    parser.add_argument("--engines", default="essgraph,virtuoso,rdflib")
+    parser.add_argument("--engines", default="essgraph,essgraph-nocache,virtuoso,rdflib",
+                        help="essgraph-nocache: essgraph with its result cache off")
     parser.add_argument("--reps", type=int, default=20, help="timed requests per query")
     parser.add_argument("--timeout", type=float, default=120.0, help="client timeout, s")
     parser.add_argument("--clients", type=int, default=4)

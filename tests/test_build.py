@@ -140,3 +140,36 @@ def test_validation_sees_the_same_statements_in_both_scopes(settings: Settings) 
         if scope == "all":
             assert len(dataset) > len(seen["all"])  # Chenôve and its inferences were cut
     assert seen["all"] == seen["used"]
+
+
+def _quads() -> list[ox.Quad]:
+    p, g = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/g")
+    return [ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p, ox.Literal(str(i)), g)
+            for i in range(5)]
+
+
+def test_the_database_is_written_from_the_dataset_or_its_nquads_dump(tmp_path: Path) -> None:
+    from essgraph.build import write_store
+
+    dataset = ox.Store()
+    dataset.extend(_quads())
+    nquads = tmp_path / "dump.nq"
+    dataset.dump(str(nquads), ox.RdfFormat.N_QUADS)
+    for name, source in (("from-store", dataset), ("from-file", nquads)):
+        (tmp_path / name).mkdir()
+        assert write_store(source, tmp_path / name, expected=5) == 5
+        database = ox.Store.read_only(str(tmp_path / name))
+        assert set(database) == set(_quads())
+        del database
+
+
+def test_a_database_that_reads_back_short_fails_the_build(tmp_path: Path) -> None:
+    from essgraph.build import write_store
+    from essgraph.errors import StoreError
+
+    nquads = tmp_path / "dump.nq"
+    ox.serialize(_quads(), str(nquads), ox.RdfFormat.N_QUADS)
+    (tmp_path / "db").mkdir()
+    with pytest.raises(StoreError, match="wrote 6 statements but read back 5") as failure:
+        write_store(nquads, tmp_path / "db", expected=6)
+    assert failure.value.where == str(tmp_path / "db")

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from essgraph import dumps, sitemap, vocab
 from essgraph.cli import essgraph
 from essgraph.config import Settings
+from essgraph.errors import StoreError
 from essgraph.store import current_build
 
 TESTS = Path(__file__).resolve().parent
@@ -337,3 +338,76 @@ def test_the_void_description_links_every_dump(published, client):
         path = url.split("://", 1)[1].split("/", 1)[1]
         assert client.head("/" + path).status_code == 200, url
     assert len([t for t in served if t.predicate == data_dump]) == 4
+
+
+# --- how the dumps are made ----------------------------------------------------------------
+
+EX = "http://example.org/"
+
+
+def _store_with_a_triple_in_two_graphs() -> ox.Store:
+    store = ox.Store()
+    s, p = ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p")
+    for graph in ("g1", "g2"):
+        store.add(ox.Quad(s, p, ox.Literal("both"), ox.NamedNode(EX + graph)))
+    store.add(ox.Quad(ox.NamedNode(EX + "b"), p, ox.Literal("only g2\nline two"),
+                      ox.NamedNode(EX + "g2")))
+    store.add(ox.Quad(ox.NamedNode(EX + "a"), p, ox.NamedNode(EX + "o"),
+                      ox.NamedNode(EX + "g1")))
+    store.add(ox.Quad(ox.NamedNode(EX + "default"), p, ox.Literal("not in a named graph")))
+    return store
+
+
+@pytest.mark.parametrize("sort_program", [True, False], ids=["sort", "python"])
+def test_the_union_holds_each_triple_of_the_named_graphs_once_in_byte_order(
+    tmp_path, monkeypatch, sort_program
+):
+    if not sort_program:
+        monkeypatch.setattr(dumps.shutil, "which", lambda _name: None)
+    path = tmp_path / "union.nt"
+    dumps.write_union(_store_with_a_triple_in_two_graphs(), path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert lines == sorted(lines)
+    assert len(lines) == 3
+    assert triples(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)) == {
+        ox.Triple(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), ox.Literal("both")),
+        ox.Triple(ox.NamedNode(EX + "b"), ox.NamedNode(EX + "p"),
+                  ox.Literal("only g2\nline two")),
+        ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "o")),
+    }
+    assert not list(tmp_path.glob("*.graphs"))
+
+
+def test_dumps_written_by_other_processes_are_the_same_bytes(tmp_path, monkeypatch):
+    store = _store_with_a_triple_in_two_graphs()
+    alone = dumps.write_dumps(store, tmp_path / "alone")
+    monkeypatch.setattr(dumps, "PARALLEL_BYTES", 0)
+    parallel = dumps.write_dumps(store, tmp_path / "parallel")
+    assert parallel == alone
+    assert sorted(p.name for p in (tmp_path / "parallel").iterdir()) == sorted(
+        d.file for d in dumps.DUMPS.values())
+
+
+def test_a_dump_that_fails_in_another_process_says_which_and_leaves_no_file(tmp_path):
+    union = tmp_path / "union.nt"
+    union.write_text("<http://example.org/s> not n-triples .\n", encoding="utf-8")
+    target = tmp_path / "essgraph.ttl"
+    child = dumps._start_union_dump(union, "ttl", target)
+    with pytest.raises(StoreError, match="ttl dump failed") as failure:
+        dumps._finish_union_dump(child, "ttl", target)
+    assert failure.value.where == str(target)
+    assert list(tmp_path.iterdir()) == [union]
+
+
+def test_the_nquads_dump_is_the_same_bytes_from_memory_and_from_the_database(
+    published, tmp_path
+):
+    database = ox.Store.read_only(str(current_build(published.store_dir)))
+    try:
+        memory = ox.Store()
+        memory.bulk_extend(database)
+        from_disk = dumps.write_dump(database, dumps.DUMPS["nq"], tmp_path / "disk.nq")
+    finally:
+        del database
+    from_memory = dumps.write_dump(memory, dumps.DUMPS["nq"], tmp_path / "memory.nq")
+    assert from_memory.sha256 == from_disk.sha256

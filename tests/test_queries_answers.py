@@ -3,8 +3,9 @@
 Every query is loaded and run through `essgraph.queries` (header parsing, typed parameters,
 engine binding) on the knowledge graph built in memory the way the build does it: ontology and
 data, the official territories the data names (with what contains them, as `essgraph validate`
-does), then the entailments. `tests/kg.py` has no territorial reference, and adding it to that
-shared, cached store would change what the other fact tests see, so this module builds its own.
+does), then the entailments and the build-time indexes (`index.py`). `tests/kg.py` has no
+territorial reference, and adding it to that shared, cached store would change what the other
+fact tests see, so this module builds its own.
 
 Expected answers come from the seed documents: mostly the Dijon report (002), also the
 Mulhouse roadmap (003), the carnet du Pacte (000), ACTIVE (004) and a few facts of the
@@ -67,6 +68,7 @@ class _MemoryStore(Store):
 
 @lru_cache(maxsize=1)
 def _store() -> _MemoryStore:
+    from essgraph.index import materialise_indexes
     from essgraph.reason import materialise
 
     store = ox.Store()
@@ -82,6 +84,7 @@ def _store() -> _MemoryStore:
     except ReferenceDataMissing as e:
         pytest.skip(f"territorial reference not installed: {e.message}")
     materialise(store)
+    materialise_indexes(store)
     return _MemoryStore(store)
 
 

@@ -179,7 +179,7 @@ def test_a_build_failing_while_writing_removes_its_folder(
     before = current_build(built.store_dir)
     reader = open_store(built)
 
-    def write_then_fail(dataset: ox.Store, build_dir: Path) -> int:
+    def write_then_fail(source: ox.Store | Path, build_dir: Path, expected: int) -> int:
         ox.Store(str(build_dir)).add(
             ox.Quad(ox.NamedNode("http://example.org/half"), ox.NamedNode("http://example.org/p"),
                     ox.Literal("written"), ox.NamedNode("http://example.org/g"))

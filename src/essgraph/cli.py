@@ -160,7 +160,12 @@ def build(
 
 @essgraph.command("validate")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate_cmd(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--engine", type=click.Choice(["native", "pyshacl"]), default="native", show_default=True,
+    help="native: the shapes as SPARQL on pyoxigraph (what the build runs); pyshacl: the "
+    "reference implementation, much slower, for comparison.",
+)
+def validate_cmd(files: tuple[Path, ...], engine: str) -> None:
     """Check data files against the shapes, without building.
 
     With no FILES, checks the project's data folder. The ontology and the official
@@ -174,15 +179,38 @@ def validate_cmd(files: tuple[Path, ...]) -> None:
     Examples:
       essgraph validate
       essgraph validate data/002_dijon.trig
+      essgraph validate --engine pyshacl
     """
     from .build import validate_files
     from .validate import render
 
     settings = _settings()
-    report = validate_files(settings, list(files) or None, progress=_progress)
+    if engine == "native":
+        report = validate_files(settings, list(files) or None, progress=_progress)
+    else:
+        report = _validate_with(engine, settings, list(files) or None)
     click.echo(render(report))
     if not report.conforms:
         sys.exit(1)
+
+
+def _validate_with(engine: str, settings: Settings, files: list[Path] | None) -> Any:
+    """What build.validate_files does, with another SHACL engine."""
+    import pyoxigraph as ox
+
+    from . import reason, territories
+    from .build import check, load_sources, territory_quads
+
+    loaded = load_sources(settings, files)
+    used = territories.territories_used(loaded.data_quads)
+    settings = settings.with_(territories_scope="used")
+    dataset = ox.Store()
+    dataset.extend(loaded.quads)
+    dataset.extend(territory_quads(settings, used))
+    _progress("reason: materialising inferences")
+    reason.materialise(dataset)
+    _progress(f"validate: running the shapes ({engine})")
+    return check(settings, dataset, loaded, used, engine=engine)
 
 
 @essgraph.command()
@@ -426,13 +454,19 @@ def list_queries() -> None:
     help="TCP port. Default: $ESSGRAPH_PORT or 8000.",
 )
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=2, show_default=True,
-    help="Web server (gunicorn) processes, each with 8 threads.",
+    "--workers", type=click.IntRange(min=1), default=None,
+    help="Web server (gunicorn) processes, each with 8 threads, its own query processes "
+    "and result cache. Default: $ESSGRAPH_WEB_WORKERS or 1.",
 )
 @click.option(
     "--query-workers", type=click.IntRange(min=1), default=None,
     help="Query processes per web process: how many queries run at once in each. "
     "Default: $ESSGRAPH_QUERY_WORKERS or 2.",
+)
+@click.option(
+    "--result-cache-mb", type=click.IntRange(min=0), default=None, metavar="MB",
+    help="Answers kept in memory per web process, per build (a new build is never answered "
+    "from an older one's); 0 turns the cache off. Default: $ESSGRAPH_RESULT_CACHE_MB or 64.",
 )
 @click.option(
     "--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
@@ -464,8 +498,9 @@ def serve(
     files: tuple[Path, ...],
     host: str | None,
     port: int | None,
-    workers: int,
+    workers: int | None,
     query_workers: int | None,
+    result_cache_mb: int | None,
     timeout: float | None,
     max_rows: int | None,
     store_url: str | None,
@@ -515,6 +550,7 @@ def serve(
     settings = _settings(
         host=host, port=port, query_workers=query_workers, query_timeout=timeout,
         max_rows=max_rows, store_url=store_url, base_url=base_url, store_dir=store_dir,
+        web_workers=workers, result_cache_mb=result_cache_mb,
     )
     if not files and not settings.store_url:
         from .store import current_build
@@ -529,7 +565,7 @@ def serve(
             _get(settings, get_path)
             return
         _progress(f"serving on {settings.base_url} (sparql: {settings.base_url}sparql)")
-        run_server(settings, workers=workers)
+        run_server(settings, workers=settings.web_workers)
     finally:
         # gunicorn's worker processes unwind through here too when they exit: only the
         # process that made the temporary store removes it.

@@ -42,6 +42,13 @@ class Settings:
     max_request_bytes: int = 1_000_000
     # Worker processes running SPARQL queries, per web process (killed at query_timeout).
     query_workers: int = 2
+    # Web server (gunicorn) processes, each with its own query workers and result cache.
+    web_workers: int = 1
+    # Answers kept per web process, keyed by the immutable build (0 turns the cache off).
+    result_cache_mb: int = 64
+    # A query worker grown past this resident size is replaced once its answer is sent
+    # (pyoxigraph keeps what a large query allocated); 0 never replaces one.
+    query_worker_max_mb: int = 100
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000/"
@@ -77,6 +84,14 @@ class Settings:
             )
         if self.query_timeout <= 0 or self.max_rows <= 0:
             raise ConfigError("query_timeout and max_rows must be positive")
+        for name in ("query_workers", "web_workers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}",
+                                  where="ESSGRAPH_" + name.upper())
+        for name in ("result_cache_mb", "query_worker_max_mb"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (off) or more, not {getattr(self, name)}",
+                                  where="ESSGRAPH_" + name.upper())
 
 
 def _coerce(name: str, type_: Any, raw: str) -> Any:

@@ -8,8 +8,10 @@ query is parsed here before it runs:
   that the web process needs to negotiate a format; it already refuses updates.
 - `check_query` is the full check, with rdflib's SPARQL parser: updates (also when sent as a
   query), `SERVICE` anywhere (nested, SILENT, variable endpoint), and the dataset the query
-  names with FROM / FROM NAMED. It costs about 10 ms for a typical query and about 200 ms for
-  a 5 KB one (rdflib 7.6), so the web layer runs it in the query worker, under the time limit.
+  names with FROM / FROM NAMED. It costs about 10 ms for a typical query, about 200 ms for
+  a 5 KB one and over a second for some crafted 5 KB ones (rdflib 7.6), so the web process
+  runs it itself only for queries up to a few KB (remembered by text: a repeat is free) and
+  leaves longer ones to the query worker, under the time limit (web/pool.py).
 - `check_dataset` keeps FROM, FROM NAMED and the protocol's default-graph-uri /
   named-graph-uri to graphs of the store. pyoxigraph never dereferences them (tested), but an
   IRI naming no graph is most likely a mistake that would silently answer nothing.
@@ -21,16 +23,23 @@ the token that fails, where rdflib points at the start of the enclosing clause.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from .errors import QueryError, QueryRejected, UpdateForbidden
+
+if TYPE_CHECKING:
+    from pyparsing import ParseException, ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+# rdflib's parser is imported on the first check_query, not with this module: the query
+# workers import the module (ParsedQuery, check_dataset) and only need the parser for the
+# long queries the web process leaves to them (web/pool.py), which saves each about 20 MB.
 
 KINDS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "construct", "DESCRIBE": "describe"}
 UPDATE_KEYWORDS = frozenset(
@@ -97,10 +106,24 @@ def check_query(sparql: str, *, base_iri: str | None = None) -> ParsedQuery:
     """Parse `sparql` and refuse what may not run here; see the module docstring.
 
     `base_iri` resolves relative FROM IRIs, as the engine will (the endpoint's URL).
-    The verdict depends on the text alone, so accepted queries are remembered (per query
-    worker): rdflib's parse costs 10-120 ms, more than pyoxigraph takes to answer a lookup
+    The verdict depends on the text alone, so accepted queries are remembered (per
+    process): rdflib's parse costs 10-120 ms, more than pyoxigraph takes to answer a lookup
     (bench/RESULTS.md). Refusals raise and are not cached.
+
+    One check at a time per process: rdflib's pyparsing grammar is not thread-safe (two
+    threads of a web worker parsing at once get "Expected SelectQuery" on valid queries).
     """
+    with _PARSER_LOCK:
+        return _check_query(sparql, base_iri)
+
+
+_PARSER_LOCK = threading.Lock()
+
+
+def _check_query(sparql: str, base_iri: str | None) -> ParsedQuery:
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
     try:
         tree = parseQuery(sparql)
     except ParseException as e:
@@ -138,6 +161,8 @@ _UPDATE_MESSAGE = "this endpoint is read-only: SPARQL Update is not accepted"
 
 def _refuse_update(sparql: str) -> None:
     """An update sent where a query is expected: 403, whether it is well-formed or not."""
+    from rdflib.plugins.sparql.parser import parseUpdate
+
     try:
         parseUpdate(sparql)
     except Exception:
@@ -233,6 +258,9 @@ def _syntax_error(sparql: str, e: ParseException) -> QueryError:
 
 
 def _walk(node: object) -> Iterator[CompValue]:
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(node, CompValue):
         yield node
         for value in dict.values(node):

@@ -3,9 +3,10 @@ holds, its canonical forms, its JSON-LD (context, frames, framing with no networ
 
 What an entity's document is (the description served at /id/..., /concept/...):
 
-1. its own triples, from every graph, except two kinds of inferred triples: `rdfs:label`
-   (the reasoner copies every `skos:prefLabel`/`altLabel` into it) and `ess:contains` (the
-   inverse of `ess:within`: a région contains thousands of communes). Everything else the
+1. its own triples, from every graph, except three kinds of derived triples: `rdfs:label`
+   (the reasoner copies every `skos:prefLabel`/`altLabel` into it), `ess:contains` (the
+   inverse of `ess:within`: a région contains thousands of communes) and `ess:searchKey`
+   (the build's normalised names for the look-up by name, `index.py`). Everything else the
    reasoner materialised stays: the whole class closure of its types (`ess:Association` is
    also `ess:Organisation`, `ess:Actor`, `org:Organization`, `schema:Organization`,
    `prov:Agent`), the schema.org and Dublin Core super-properties (`schema:location`,
@@ -135,7 +136,7 @@ def describe_query(iri: str) -> str:
     own = f"""
       {{ GRAPH ?g {{ ?e ?p ?o }}
         FILTER(!isBLANK(?o))
-        FILTER(?p != ess:contains)
+        FILTER(?p NOT IN (ess:contains, ess:searchKey))
         FILTER(!(?g = <{vocab.GRAPH_INFERENCES}> && ?p = rdfs:label))
         BIND(?e AS ?s) }}"""
     linked = f"""

@@ -2,8 +2,14 @@
 
 Each gunicorn worker process builds its own app (no preloading: the query pool's pipes must
 not be shared between processes) and so its own pool of `settings.query_workers` query
-processes. Threaded workers (gthread) keep serving other requests while one waits for a slow
-query; gunicorn's own timeout is set well above the query time limit, which the pool enforces.
+processes and its own result cache. Threaded workers (gthread) keep serving other requests
+while one waits for a slow query; gunicorn's own timeout is set well above the query time
+limit, which the pool enforces.
+
+One web worker by default (`settings.web_workers`): the web process only parses requests and
+copies answers (the queries run in the query workers), so a second one adds memory (a Python
+with Flask, and a second set of query workers and cache) more than throughput on a small
+machine.
 """
 
 from __future__ import annotations
@@ -36,10 +42,10 @@ class _Gunicorn(BaseApplication):
         return create_app(self.settings)
 
 
-def gunicorn_options(settings: Settings, *, workers: int = 2) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, *, workers: int | None = None) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers,
+        "workers": workers or settings.web_workers,
         "worker_class": "gthread",
         "threads": THREADS,
         "timeout": math.ceil(settings.query_timeout) + 30,
@@ -55,6 +61,7 @@ def gunicorn_options(settings: Settings, *, workers: int = 2) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings, *, workers: int = 2) -> None:
-    """Serve on settings.host:settings.port until interrupted."""
+def serve(settings: Settings, *, workers: int | None = None) -> None:
+    """Serve on settings.host:settings.port until interrupted; `workers` overrides
+    settings.web_workers."""
     _Gunicorn(settings, gunicorn_options(settings, workers=workers)).run()

@@ -27,10 +27,10 @@ PATHS_FILE = "resources.txt"
 NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 PAGE_PREFIX = "id/"  # resource pages: <base_url>id/<path after the essid: namespace>
 
-_SUBJECTS = (
-    "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
-    f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{vocab.ID}")) }}'
-)
+# Every subject, filtered in Python: pyoxigraph runs a FILTER on STR(?s) on every statement
+# before DISTINCT, even from a subquery (on the 3M-statement bench build read from disk:
+# 18 s, against 2.2 s this way).
+_SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"
 # Characters kept as they are in a URL path (RFC 3986 pchar and "/").
 _SAFE = "/-._~!$&'()*+,;=:@"
 
@@ -38,8 +38,9 @@ _SAFE = "/-._~!$&'()*+,;=:@"
 def resource_paths(store: ox.Store) -> list[str]:
     """The paths (after essid:) of every essgraph resource the store says something about."""
     paths = {
-        sol[0].value[len(vocab.ID):]
-        for sol in store.query(_SUBJECTS, use_default_graph_as_union=True)
+        subject.value[len(vocab.ID):]
+        for (subject,) in store.query(_SUBJECTS, use_default_graph_as_union=True)
+        if isinstance(subject, ox.NamedNode) and subject.value.startswith(vocab.ID)
     }
     return sorted(p for p in paths if p)
 

@@ -1,6 +1,11 @@
 """SHACL validation whose report is data: a list of results that say which node, which
 property, which value, why, and which data file to fix.
 
+Two engines give this report: the build's, :mod:`essgraph.shacl` (the shapes as SPARQL on
+the pyoxigraph store, seconds at the bench's 1M scale), and :func:`validate` here, pySHACL on
+an rdflib graph (the reference the native engine is tested against; ``essgraph validate
+--engine pyshacl``).
+
 pySHACL runs with ``inference="none"``: the data it receives was already materialised by
 :mod:`essgraph.reason`, and pySHACL's own RDFS/OWL-RL inference is far too slow at our size
 (see docs VERIFIED.md). ``advanced=True`` enables SHACL-AF (SPARQL-based targets and
@@ -102,6 +107,11 @@ def read_results(
         _result(report, node, shapes, origin)
         for node in report.subjects(RDF.type, SH.ValidationResult)
     ]
+    return sort_results(results)
+
+
+def sort_results(results: Iterable[ValidationResult]) -> list[ValidationResult]:
+    """Results in the report's stable order: file, focus node, path, constraint, message."""
     return sorted(
         results,
         key=lambda r: (r.source_file or "", r.focus_node, r.path or "", r.constraint, r.message),

@@ -70,17 +70,22 @@ class VoidStats:
         return sorted({namespace(iri) for iri in (*self.classes, *self.properties)} - {""})
 
 
-def count(select: Select) -> VoidStats:
-    """Run the counting queries through `select`."""
+def count(select: Select, *, entities: Callable[[], int] | None = None) -> VoidStats:
+    """Run the counting queries through `select`; `entities`, when given, counts the
+    entities instead of QUERIES["entities"]."""
     def by_key(name: str, key: str) -> dict[str, int]:
         return {row[key]: int(row["n"]) for row in select(QUERIES[name]) if key in row}
 
-    entities = select(QUERIES["entities"])
+    if entities is None:
+        rows = select(QUERIES["entities"])
+        n = int(rows[0]["n"]) if rows else 0
+    else:
+        n = entities()
     return VoidStats(
         graphs=dict(sorted(by_key("graphs", "g").items())),
         properties=dict(sorted(by_key("properties", "p").items())),
         classes=dict(sorted(by_key("classes", "c").items())),
-        entities=int(entities[0]["n"]) if entities else 0,
+        entities=n,
     )
 
 
@@ -94,7 +99,20 @@ def count_store(store: ox.Store) -> VoidStats:
             for row in solutions
         ]
 
-    return count(select)
+    def entities() -> int:
+        # QUERIES["entities"] filters on STR(?s) for every rdf:type statement; pyoxigraph
+        # gives the distinct typed subjects much faster and Python filters those (on the
+        # 3M-statement bench build read from disk: 2.9 s against 9.6 s).
+        return sum(
+            1
+            for (s,) in store.query(_TYPED, use_default_graph_as_union=True)
+            if isinstance(s, ox.NamedNode) and s.value.startswith(URI_SPACE)
+        )
+
+    return count(select, entities=entities)
+
+
+_TYPED = "SELECT DISTINCT ?s WHERE { ?s a ?c }"
 
 
 def namespace(iri: str) -> str:

@@ -4,6 +4,10 @@ What every response gets, whatever the blueprint: errors as one JSON shape
 (`{"error": code, "message": ..., "where": ...}` with the error's status, also for werkzeug's
 own 404/405/413), CORS for reads (every route here only reads), and gzip when the client
 accepts it. The query worker pool and the metrics live in `app.extensions["essgraph"]`.
+
+Flask is imported inside the functions of this module, not at its top: the query worker
+processes import `essgraph.web.pool`, hence this package, and have no use for Flask (about
+10 MB each).
 """
 
 from __future__ import annotations
@@ -12,19 +16,21 @@ import atexit
 import gzip
 import logging
 from dataclasses import dataclass, field
-
-from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import EssgraphError
 from .metrics import Metrics
-from .pool import QueryPool, RemotePool, make_pool
+from .pool import GZIP_LEVEL, QueryPool, RemotePool, make_pool
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+    from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("essgraph.web")
 
 EXTENSION = "essgraph"
-_GZIP_MIN_BYTES = 512
+GZIP_MIN_BYTES = 512
 _HTTP_CODES = {413: "REQUEST_TOO_LARGE", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
@@ -42,17 +48,22 @@ class Service:
 
 def service() -> Service:
     """The Service of the app handling the current request."""
+    from flask import current_app
+
     return current_app.extensions[EXTENSION]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    from flask import Flask
+    from werkzeug.exceptions import HTTPException
+
     settings = settings or Settings.load()
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # errors read {"error", "message", "where"} in that order
     pool = make_pool(settings)
-    app.extensions[EXTENSION] = Service(settings, pool)
+    app.extensions[EXTENSION] = Service(settings, pool, Metrics(cache_stats=pool.cache_stats))
     atexit.register(pool.close)
 
     from . import api, catalog, collections, home, ops, pages, resources, sparql
@@ -75,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def error_response(code: str, message: str, where: str | None, status: int) -> Response:
     """The one error shape, counted in /metrics."""
+    from flask import jsonify
+
     service().metrics.error(code)
     response = jsonify({"error": code, "message": message, "where": where})
     response.status_code = status
@@ -97,6 +110,8 @@ def _http_error(e: HTTPException) -> Response:
 
 
 def _unexpected_error(e: Exception) -> Response:
+    from flask import request
+
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response("INTERNAL", "an unexpected error occurred; it has been logged", None,
                           500)
@@ -104,9 +119,11 @@ def _unexpected_error(e: Exception) -> Response:
 
 def _cors(response: Response) -> Response:
     """Every route only reads, so any origin may call it (also with POSTed queries)."""
+    from flask import request
+
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = (
-        "X-Essgraph-Truncated, X-Essgraph-Build, Content-Length, ETag"
+        "X-Essgraph-Truncated, X-Essgraph-Build, X-Essgraph-Cache, Content-Length, ETag"
     )
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
@@ -119,6 +136,8 @@ def _cors(response: Response) -> Response:
 
 def _gzip(response: Response) -> Response:
     """gzip bodies worth compressing when the client accepts gzip (q > 0)."""
+    from flask import request
+
     if (
         response.direct_passthrough
         or response.is_streamed
@@ -129,8 +148,8 @@ def _gzip(response: Response) -> Response:
         return response
     response.vary.add("Accept-Encoding")
     data = response.get_data()
-    if len(data) < _GZIP_MIN_BYTES:
+    if len(data) < GZIP_MIN_BYTES:
         return response
-    response.set_data(gzip.compress(data, compresslevel=5))
+    response.set_data(gzip.compress(data, compresslevel=GZIP_LEVEL))
     response.headers["Content-Encoding"] = "gzip"
     return response

@@ -38,7 +38,7 @@ from ..queries import NamedQuery, Param, bind, inject_values, load_named_queries
 from . import service
 from .formats import negotiate
 from .pool import QueryJob
-from .sparql import endpoint_url
+from .sparql import answer_response, endpoint_url, not_modified
 
 log = logging.getLogger("essgraph.web")
 
@@ -199,18 +199,18 @@ def run_query(name: str) -> Response:
     settings = service().settings
     job = QueryJob(sparql=sparql, format=choice.format.key, base_iri=endpoint_url(),
                    max_rows=settings.max_rows)
-    started = time.perf_counter()
-    answer = service().pool.run(job, settings.query_timeout)
-    service().metrics.query_served(
-        answer.kind, time.perf_counter() - started, truncated=answer.truncated
-    )
-    response = Response(answer.body, content_type=choice.content_type)
-    response.vary.add("Accept")
-    response.headers["X-Essgraph-Build"] = answer.build
+    pool = service().pool
+    etag = pool.etag(job)
+    if etag is not None and request.if_none_match.contains_weak(etag):
+        response = not_modified(etag)
+    else:
+        started = time.perf_counter()
+        answer = pool.run(job, settings.query_timeout)
+        service().metrics.query_served(
+            answer.kind, time.perf_counter() - started, truncated=answer.truncated
+        )
+        response = answer_response(job, answer, choice.content_type, settings.max_rows)
     response.headers["X-Essgraph-Query"] = nq.name
-    if answer.truncated:
-        response.headers["X-Essgraph-Truncated"] = "true"
-        response.headers["X-Essgraph-Row-Limit"] = str(settings.max_rows)
     return response
 
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 
 QUANTILES = (0.5, 0.9, 0.99)
 
 
 class Metrics:
-    """Queries served, errors by code, timeouts and query latency (last 1,000 queries)."""
+    """Queries served, errors by code, timeouts and query latency (last 1,000 queries),
+    and the result cache's counters when `cache_stats` gives them (QueryPool.cache_stats)."""
 
-    def __init__(self, window: int = 1000):
+    def __init__(self, window: int = 1000,
+                 cache_stats: Callable[[], dict[str, int] | None] | None = None):
+        self._cache_stats = cache_stats
         self._lock = threading.Lock()
         self.queries: Counter[str] = Counter()  # by query kind
         self.errors: Counter[str] = Counter()  # by error code
@@ -60,6 +64,23 @@ class Metrics:
                   for q in QUANTILES),
                 f"essgraph_query_duration_seconds_sum {self._latency_sum:.6f}",
                 f"essgraph_query_duration_seconds_count {self._latency_count}",
+            ]
+        cache = self._cache_stats() if self._cache_stats else None
+        if cache is not None:
+            lines += [
+                "# HELP essgraph_result_cache_hits_total Answers served from the result cache.",
+                "# TYPE essgraph_result_cache_hits_total counter",
+                f"essgraph_result_cache_hits_total {cache['hits']}",
+                "# HELP essgraph_result_cache_misses_total Cacheable queries that were run.",
+                "# TYPE essgraph_result_cache_misses_total counter",
+                f"essgraph_result_cache_misses_total {cache['misses']}",
+                "# HELP essgraph_result_cache_entries Answers held in the result cache.",
+                "# TYPE essgraph_result_cache_entries gauge",
+                f"essgraph_result_cache_entries {cache['entries']}",
+                "# HELP essgraph_result_cache_bytes Bytes held in the result cache, and its bound.",
+                "# TYPE essgraph_result_cache_bytes gauge",
+                f"essgraph_result_cache_bytes {cache['bytes']}",
+                f"essgraph_result_cache_max_bytes {cache['max_bytes']}",
             ]
         return "\n".join(lines) + "\n"
 

@@ -21,9 +21,9 @@ from flask import Blueprint, Response, request
 
 from .. import guard, vocab, void
 from ..errors import EssgraphError, ParameterError, RequestTooLarge, UpdateForbidden
-from . import service
+from . import GZIP_MIN_BYTES, service
 from .formats import FORMATS, negotiate
-from .pool import QueryJob
+from .pool import QueryAnswer, QueryJob
 
 bp = Blueprint("sparql", __name__)
 
@@ -59,17 +59,52 @@ def sparql() -> Response:
         named_graphs=named_graphs,
         max_rows=settings.max_rows,
     )
+    pool = service().pool
+    if request.method in ("GET", "HEAD"):
+        etag = pool.etag(job)
+        if etag is not None and request.if_none_match.contains_weak(etag):
+            return not_modified(etag)
     started = time.perf_counter()
-    answer = service().pool.run(job, settings.query_timeout)
+    answer = pool.run(job, settings.query_timeout)
     service().metrics.query_served(
         answer.kind, time.perf_counter() - started, truncated=answer.truncated
     )
-    response = Response(answer.body, content_type=choice.content_type)
+    return answer_response(job, answer, choice.content_type, settings.max_rows)
+
+
+def answer_response(job: QueryJob, answer: QueryAnswer, content_type: str,
+                    max_rows: int) -> Response:
+    """A query's answer with its headers: build, truncation, result cache, ETag.
+
+    A cached answer is gzipped here, once (QueryPool.gzipped), rather than by the app's
+    after-request hook on every request.
+    """
+    if (answer.cache and len(answer.body) >= GZIP_MIN_BYTES
+            and request.accept_encodings["gzip"]):
+        response = Response(service().pool.gzipped(job, answer), content_type=content_type)
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    else:
+        response = Response(answer.body, content_type=content_type)
     response.vary.add("Accept")
     response.headers["X-Essgraph-Build"] = answer.build
     if answer.truncated:
         response.headers["X-Essgraph-Truncated"] = "true"
-        response.headers["X-Essgraph-Row-Limit"] = str(settings.max_rows)
+        response.headers["X-Essgraph-Row-Limit"] = str(max_rows)
+    if answer.cache:
+        response.headers["X-Essgraph-Cache"] = answer.cache
+    if answer.etag:
+        # Weak: the bytes on the wire differ when gzipped; the answer is the same.
+        response.set_etag(answer.etag, weak=True)
+    return response
+
+
+def not_modified(etag: str) -> Response:
+    """304 for a client that holds this build's answer already (If-None-Match)."""
+    response = Response(status=304)
+    response.set_etag(etag, weak=True)
+    response.vary.add("Accept")
+    response.headers["X-Essgraph-Cache"] = "hit"
     return response
 
 
