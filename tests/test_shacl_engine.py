@@ -52,8 +52,8 @@ def real() -> tuple[Settings, build.Loaded, set[str], ox.Store]:
 
 def both(real, dataset: ox.Store) -> tuple[validate.ValidationReport, validate.ValidationReport]:
     settings, loaded, used, _ = real
-    native = build.check(settings, dataset, loaded, used)
-    reference = build.check(settings, dataset, loaded, used, engine="pyshacl")
+    native = build.check(settings, dataset, loaded.origin, used)
+    reference = build.check(settings, dataset, loaded.origin, used, engine="pyshacl")
     return native, reference
 
 
@@ -220,7 +220,7 @@ def test_an_ill_typed_literal_fails_its_datatype() -> None:
 def test_check_refuses_an_unknown_engine(real) -> None:
     settings, loaded, used, dataset = real
     with pytest.raises(ConfigError):
-        build.check(settings, dataset, loaded, used, engine="jena")
+        build.check(settings, dataset, loaded.origin, used, engine="jena")
 
 
 def test_validate_command_runs_either_engine(settings: Settings, monkeypatch) -> None:

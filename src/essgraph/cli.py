@@ -185,32 +185,10 @@ def validate_cmd(files: tuple[Path, ...], engine: str) -> None:
     from .validate import render
 
     settings = _settings()
-    if engine == "native":
-        report = validate_files(settings, list(files) or None, progress=_progress)
-    else:
-        report = _validate_with(engine, settings, list(files) or None)
+    report = validate_files(settings, list(files) or None, engine=engine, progress=_progress)
     click.echo(render(report))
     if not report.conforms:
         sys.exit(1)
-
-
-def _validate_with(engine: str, settings: Settings, files: list[Path] | None) -> Any:
-    """What build.validate_files does, with another SHACL engine."""
-    import pyoxigraph as ox
-
-    from . import reason, territories
-    from .build import check, load_sources, territory_quads
-
-    loaded = load_sources(settings, files)
-    used = territories.territories_used(loaded.data_quads)
-    settings = settings.with_(territories_scope="used")
-    dataset = ox.Store()
-    dataset.extend(loaded.quads)
-    dataset.extend(territory_quads(settings, used))
-    _progress("reason: materialising inferences")
-    reason.materialise(dataset)
-    _progress(f"validate: running the shapes ({engine})")
-    return check(settings, dataset, loaded, used, engine=engine)
 
 
 @essgraph.command()

@@ -460,7 +460,14 @@ def _checked(job: QueryJob) -> ParsedQuery:
 
 
 def _worker_main(argv: list[str]) -> None:
-    """Entry point of a worker process: `-c _WORKER_MAIN FD STORE_DIR`."""
+    """Entry point of a worker process: `-c _WORKER_MAIN FD STORE_DIR`.
+
+    Ctrl-C at the terminal reaches the whole process group: the worker leaves stopping to
+    the web process (which kills it, or closes the pipe, which ends the loop below).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _serve(Connection(int(argv[1])), argv[2])
 
