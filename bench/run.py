@@ -13,8 +13,9 @@ reference and the inferences come on top):
    validate -> store) in a subprocess: seconds per stage and peak RSS;
 3. export the build as N-Quads; time a pyoxigraph bulk load, a Virtuoso bulk load
    (ld_dir/rdf_loader_run) and an rdflib parse of that same file;
-4. serve it: `essgraph serve` (gunicorn, its defaults: 2 web workers x 2 query workers,
-   query time limit raised to 60 s like Virtuoso's), Virtuoso's /sparql, and rdflib behind
+4. serve it: `essgraph serve` (gunicorn, its defaults: 1 web worker x 2 query workers and
+   the result cache; query time limit raised to 60 s like Virtuoso's), the same with the
+   result cache off ("essgraph-nocache"), Virtuoso's /sparql, and rdflib behind
    bench/rdflib_server.py (scales up to --rdflib-max only);
 5. per query of the mix: one warm-up request, then --reps timed requests, median and p95;
    then --clients threads sending the mix for --load-seconds: requests per second;

@@ -163,6 +163,27 @@ def test_the_database_is_written_from_the_dataset_or_its_nquads_dump(tmp_path: P
         del database
 
 
+def test_a_blank_node_stays_one_node_across_load_batches(tmp_path: Path, monkeypatch) -> None:
+    """The file is loaded a batch at a time; a blank node whose statements fall in two
+    batches must not become two nodes."""
+    from essgraph import build as build_module
+
+    monkeypatch.setattr(build_module, "LOAD_BATCH", 2)
+    p, g = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/g")
+    node = ox.BlankNode("shared")
+    quads = [ox.Quad(node, p, ox.Literal(str(i)), g) for i in range(3)]
+    quads.append(ox.Quad(ox.NamedNode("http://example.org/s"), p, node, g))
+    nquads = tmp_path / "dump.nq"
+    ox.serialize(quads, str(nquads), ox.RdfFormat.N_QUADS)
+    (tmp_path / "db").mkdir()
+    assert build_module.write_store(nquads, tmp_path / "db", expected=4) == 4
+    database = ox.Store.read_only(str(tmp_path / "db"))
+    subjects = {q.subject for q in database if isinstance(q.subject, ox.BlankNode)}
+    objects = {q.object for q in database if isinstance(q.object, ox.BlankNode)}
+    assert len(subjects) == 1 and subjects == objects
+    del database
+
+
 def test_a_database_that_reads_back_short_fails_the_build(tmp_path: Path) -> None:
     from essgraph.build import write_store
     from essgraph.errors import StoreError

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import atexit
 import gzip
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,38 +134,11 @@ def sample_path(kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def live_root() -> Iterator[str]:
-    """`serve()` (gunicorn) on a free port of 127.0.0.1 over the real build."""
-    from web_fixtures import free_port
+    """`essgraph serve` (gunicorn) on a free port of 127.0.0.1 over the real build."""
+    from web_fixtures import live_server
 
-    store_dir = real_store()
-    port = free_port()
-    env = {**os.environ, "ESSGRAPH_STORE_DIR": str(store_dir), "ESSGRAPH_HOST": "127.0.0.1",
-           "ESSGRAPH_PORT": str(port), "ESSGRAPH_BASE_URL": f"http://127.0.0.1:{port}/"}
-    code = ("from essgraph.config import Settings; from essgraph.serve import serve; "
-            "serve(Settings.load(), workers=1)")
-    log = Path(tempfile.mkdtemp(prefix="essgraph-ld-live-")) / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=out)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(root + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start:\n" + log.read_text())
-            time.sleep(0.2)
-        yield root
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with live_server(env={"ESSGRAPH_STORE_DIR": str(real_store())}) as server:
+        yield server.root
 
 
 def graph_of(body: bytes, key: str) -> set[ox.Triple]:

@@ -4,10 +4,7 @@ build leaves the served graph as it was."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -29,31 +26,9 @@ COMMENT = "<http://www.w3.org/2000/01/rdf-schema#comment>"
 def server(settings: Settings, tmp_path: Path):
     """A first build of the fixture data, served by gunicorn on a free port."""
     build(settings)
-    port = web_fixtures.free_port()
-    env = {**os.environ, "ESSGRAPH_STORE_DIR": str(settings.store_dir),
-           "ESSGRAPH_HOST": "127.0.0.1", "ESSGRAPH_PORT": str(port),
-           "ESSGRAPH_BASE_URL": f"http://127.0.0.1:{port}/"}
-    code = ("from essgraph.config import Settings; from essgraph.serve import serve; "
-            "serve(Settings.load(), workers=2)")
-    log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=out)
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(root + "/healthz", timeout=5).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    yield root
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = {"ESSGRAPH_STORE_DIR": str(settings.store_dir)}
+    with web_fixtures.live_server(env=env, workers=2) as live:
+        yield live.root
 
 
 def count(root: str) -> int:

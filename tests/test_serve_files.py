@@ -7,10 +7,8 @@ every option is documented with examples.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +19,7 @@ from click.testing import CliRunner
 from SPARQLWrapper import CSV, JSON, SPARQLWrapper
 
 from essgraph.cli import essgraph
-from web_fixtures import free_port
+from web_fixtures import free_port, live_server
 
 EX = "http://example.org/"
 TURTLE = f"""@prefix ex: <{EX}> .
@@ -44,36 +42,9 @@ JSONLD = f'{{"@context": {{"ex": "{EX}"}}, "@id": "ex:frank", "ex:name": "Frank"
 def running_server(
     args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[str]:
-    """`python -m essgraph serve ARGS --port <free>` until /healthz answers; yields its root
-    URL (http://127.0.0.1:PORT) and stops it with SIGTERM afterwards."""
-    port = free_port()
-    root = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "ESSGRAPH_BASE_URL": root + "/", **(env or {})}
-    command = [sys.executable, "-m", "essgraph", "serve", *args, "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "1"]
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"essgraph-serve-test-{port}.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, env=full_env, stdout=out, stderr=out, cwd=cwd)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(root + "/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start:\n" + log.read_text())
-            time.sleep(0.2)
-        yield root
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.unlink(missing_ok=True)
+    """`essgraph serve ARGS` on a free port until /healthz answers; yields its root URL."""
+    with live_server(*args, env=env, cwd=cwd) as server:
+        yield server.root
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

@@ -4,7 +4,6 @@ past `query_worker_max_mb` replaced after its answer, with the answers unchanged
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -86,42 +85,20 @@ def test_serve_runs_a_master_one_web_worker_and_its_query_workers(tmp_path: Path
     """The default process tree: gunicorn master, one web worker, two query workers; no
     forkserver or resource tracker."""
     store_dir = make_store(tmp_path / "store")
-    port = web_fixtures.free_port()
-    env = {**os.environ, "ESSGRAPH_STORE_DIR": str(store_dir), "ESSGRAPH_PORT": str(port),
-           "ESSGRAPH_HOST": "127.0.0.1"}
-    for name in ("ESSGRAPH_WEB_WORKERS", "ESSGRAPH_QUERY_WORKERS"):
-        env.pop(name, None)
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "essgraph", "serve"], env=env,
-                                  stdout=out, stderr=out)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                r = requests.get(root + "/sparql", params={"query": LABELS}, timeout=10)
-                if r.status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        web = children(server.pid)
-        assert len(web) == 1, log.read_text()
+    with web_fixtures.live_server(
+        env={"ESSGRAPH_STORE_DIR": str(store_dir)}, workers=None,
+        unset=("ESSGRAPH_WEB_WORKERS", "ESSGRAPH_QUERY_WORKERS"),
+    ) as live:
+        r = requests.get(live.root + "/sparql", params={"query": LABELS}, timeout=30)
+        assert r.status_code == 200, r.text
+        web = children(live.process.pid)
+        assert len(web) == 1, live.log.read_text()
         query_workers = children(web[0])
         assert len(query_workers) == 2
         for pid in query_workers:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             assert b"_worker_main" in cmdline and b"forkserver" not in cmdline
             assert children(pid) == []
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.mark.parametrize("cache_mb", [64, 0])

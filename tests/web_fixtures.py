@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -116,26 +120,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`serve()` (gunicorn) in a subprocess on a free port of 127.0.0.1; its /sparql URL."""
-    store_dir = make_store(tmp_path_factory.mktemp("live-store"))
+@dataclass(frozen=True)
+class LiveServer:
+    """A running `essgraph serve`: its root URL (http://127.0.0.1:PORT), process and log."""
+
+    root: str
+    process: subprocess.Popen
+    log: Path
+
+
+@contextmanager
+def live_server(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    workers: int | None = 1,
+    unset: tuple[str, ...] = (),
+) -> Iterator[LiveServer]:
+    """`python -m essgraph serve ARGS` (gunicorn) on a free port of 127.0.0.1, once /healthz
+    answers 200; stopped with SIGTERM (then SIGKILL) afterwards. `env` is added to this
+    process's environment, the variables of `unset` removed from it; `workers=None` keeps
+    the web workers of the settings."""
     port = free_port()
-    env = {
-        **os.environ,
-        "ESSGRAPH_STORE_DIR": str(store_dir),
-        "ESSGRAPH_HOST": "127.0.0.1",
-        "ESSGRAPH_PORT": str(port),
-        "ESSGRAPH_BASE_URL": f"http://127.0.0.1:{port}/",
-        "ESSGRAPH_QUERY_TIMEOUT": "10",
-        "ESSGRAPH_MAX_ROWS": "5000",
-    }
-    code = "from essgraph.config import Settings; from essgraph.serve import serve; " \
-           "serve(Settings.load(), workers=1)"
-    log = tmp_path_factory.mktemp("live-log") / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=out)
     root = f"http://127.0.0.1:{port}"
+    full_env = {**os.environ, "ESSGRAPH_BASE_URL": root + "/", **(env or {})}
+    for name in unset:
+        full_env.pop(name, None)
+    command = [sys.executable, "-m", "essgraph", "serve", *args,
+               "--host", "127.0.0.1", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    log = Path(tempfile.mkdtemp(prefix="essgraph-live-")) / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, env=full_env, stdout=out, stderr=out, cwd=cwd)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -147,11 +164,21 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start:\n" + log.read_text())
             time.sleep(0.2)
-        yield root + "/sparql"
+        yield LiveServer(root, server, log)
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGTERM)
         try:
-            server.wait(15)
+            server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`essgraph serve` over the test store; its /sparql URL."""
+    store_dir = make_store(tmp_path_factory.mktemp("live-store"))
+    env = {"ESSGRAPH_STORE_DIR": str(store_dir), "ESSGRAPH_QUERY_TIMEOUT": "10",
+           "ESSGRAPH_MAX_ROWS": "5000"}
+    with live_server(env=env) as server:
+        yield server.root + "/sparql"
